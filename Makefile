@@ -1,0 +1,31 @@
+# why-denied: build, demo and test targets. `make test` is what CI runs.
+GO ?= go
+BIN := bin/why-denied
+FUZZTIME ?= 20s
+
+.PHONY: build test demo fuzz bench vet clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/why-denied
+
+# Runs every test: unit, corpus, differential (needs node/npm) and
+# end-to-end against moto_server (needs moto).
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+# Diagnoses the bundled SAM fixture offline: no AWS account needed.
+demo: build
+	./$(BIN) --from-snapshot fixtures/sam-qualified-invoke.json || test $$? -eq 1
+
+fuzz:
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+
+bench:
+	$(GO) test ./policy -run '^$$' -bench . -benchmem
+
+vet:
+	$(GO) vet ./...
+
+clean:
+	rm -rf bin

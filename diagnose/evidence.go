@@ -1,0 +1,228 @@
+package diagnose
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// EvidenceVersion is the evidence file format this build reads and writes.
+const EvidenceVersion = 1
+
+// Evidence is everything a diagnosis rests on: the request and the policies
+// of every layer, as read from the account or from an evidence file. It is the
+// evidence file format (README, "Evidence file"); awsclient fills it.
+type Evidence struct {
+	Version      int           `json:"version"`
+	Request      Request       `json:"request"`
+	Caller       Caller        `json:"caller"`
+	Target       Target        `json:"target"`
+	Organization *Organization `json:"organization"`
+	Simulation   *Simulation   `json:"simulation"`
+	// Notes record why a piece of evidence is missing or how it was read
+	// (for example "simulator refused: AccessDenied on
+	// iam:SimulatePrincipalPolicy").
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Request is the call being diagnosed.
+type Request struct {
+	// Caller is the principal as AWS sees it at request time: session ARN,
+	// user ARN, role ARN or a service principal.
+	Caller   string `json:"caller"`
+	Action   string `json:"action"`
+	Resource string `json:"resource"`
+	// Context holds condition keys; each value is one string or a list.
+	Context ContextValues `json:"context,omitempty"`
+}
+
+// Caller is the IAM entity whose policies apply. For a service principal
+// caller ARN is empty and there are no policies.
+type Caller struct {
+	ARN                 string            `json:"arn,omitempty"`
+	Account             string            `json:"account,omitempty"`
+	IdentityPolicies    []NamedPolicy     `json:"identityPolicies"`
+	PermissionsBoundary *NamedPolicy      `json:"permissionsBoundary"`
+	SessionPolicies     []NamedPolicy     `json:"sessionPolicies"`
+	Tags                map[string]string `json:"tags,omitempty"`
+	// ServiceLinkedRole marks roles under /aws-service-role/, which SCPs and
+	// RCPs do not restrict.
+	ServiceLinkedRole bool `json:"serviceLinkedRole,omitempty"`
+}
+
+// Target is the function being called.
+type Target struct {
+	// ARN is the unqualified function ARN.
+	ARN     string `json:"arn"`
+	Account string `json:"account"`
+	// ResourcePolicy is the function's resource-based policy for the
+	// requested qualifier, or nil when it has none.
+	ResourcePolicy *NamedPolicy `json:"resourcePolicy"`
+	// FunctionURLAuthType is AWS_IAM or NONE when the function has a URL.
+	FunctionURLAuthType string `json:"functionUrlAuthType,omitempty"`
+}
+
+// NamedPolicy is one policy document with where it came from.
+type NamedPolicy struct {
+	// Name is the inline policy name, the managed policy name, or a label
+	// such as "group/developers/ReadOnly".
+	Name string `json:"name"`
+	// ARN is the managed policy ARN, empty for inline policies.
+	ARN string `json:"arn"`
+	// Document is the policy JSON as AWS stores it (URL-decoded).
+	Document json.RawMessage `json:"document"`
+}
+
+// Organization holds SCPs and RCPs, one list of documents per level of the
+// organization tree, root first, account last.
+type Organization struct {
+	SCPs [][]json.RawMessage `json:"scps"`
+	RCPs [][]json.RawMessage `json:"rcps"`
+	// ManagementAccount is true when the caller's account is the
+	// organization's management account (SCPs do not apply to it).
+	ManagementAccount bool `json:"managementAccount,omitempty"`
+}
+
+// Simulation is the recorded answer of iam:SimulatePrincipalPolicy for the
+// request.
+type Simulation struct {
+	// Decision is AWS's EvalDecision: allowed, implicitDeny or explicitDeny.
+	Decision                     string             `json:"decision"`
+	MatchedStatements            []MatchedStatement `json:"matchedStatements"`
+	AllowedByOrganizations       *bool              `json:"allowedByOrganizations"`
+	AllowedByPermissionsBoundary *bool              `json:"allowedByPermissionsBoundary"`
+	MissingContextValues         []string           `json:"missingContextValues"`
+	// ResourceSpecific reports whether the resource policy was part of the
+	// simulation (only possible for IAM user callers).
+	IncludedResourcePolicy bool `json:"includedResourcePolicy,omitempty"`
+}
+
+// MatchedStatement is one statement the simulator reports as deciding.
+type MatchedStatement struct {
+	SourcePolicyID   string `json:"sourcePolicyId"`
+	SourcePolicyType string `json:"sourcePolicyType"`
+}
+
+// ContextValues maps condition keys to one or more values. In JSON a value
+// is a string or a list of strings.
+type ContextValues map[string][]string
+
+// UnmarshalJSON accepts a string or a list of strings for each key.
+func (c *ContextValues) UnmarshalJSON(data []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return err
+	}
+	out := make(ContextValues, len(raw))
+	for k, v := range raw {
+		var s string
+		if err := json.Unmarshal(v, &s); err == nil {
+			out[k] = []string{s}
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(v, &list); err != nil {
+			return fmt.Errorf("context key %q: expected a string or a list of strings", k)
+		}
+		out[k] = list
+	}
+	*c = out
+	return nil
+}
+
+// MarshalJSON writes single values as strings and several as lists.
+func (c ContextValues) MarshalJSON() ([]byte, error) {
+	out := make(map[string]any, len(c))
+	for k, v := range c {
+		if len(v) == 1 {
+			out[k] = v[0]
+		} else {
+			out[k] = v
+		}
+	}
+	return json.Marshal(out)
+}
+
+// EvidenceError is a problem with an evidence file's content.
+type EvidenceError struct{ Msg string }
+
+func (e *EvidenceError) Error() string { return "evidence file: " + e.Msg }
+
+// ReadEvidence decodes an evidence file, rejecting unknown fields and
+// versions other than EvidenceVersion.
+func ReadEvidence(r io.Reader) (*Evidence, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, err
+	}
+	var probe struct {
+		Version *int `json:"version"`
+	}
+	if err := json.Unmarshal(data, &probe); err != nil {
+		return nil, &EvidenceError{Msg: describeJSONError(data, err)}
+	}
+	if probe.Version == nil {
+		return nil, &EvidenceError{Msg: `missing "version" (expected 1)`}
+	}
+	if *probe.Version != EvidenceVersion {
+		return nil, &EvidenceError{Msg: fmt.Sprintf("version %d is not supported (this build reads version %d)", *probe.Version, EvidenceVersion)}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var ev Evidence
+	if err := dec.Decode(&ev); err != nil {
+		return nil, &EvidenceError{Msg: describeJSONError(data, err)}
+	}
+	if dec.More() {
+		return nil, &EvidenceError{Msg: "unexpected data after the JSON object"}
+	}
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	return &ev, nil
+}
+
+// WriteEvidence encodes ev as an indented evidence file.
+func WriteEvidence(w io.Writer, ev *Evidence) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(ev)
+}
+
+// Validate checks the fields a diagnosis cannot do without.
+func (ev *Evidence) Validate() error {
+	switch {
+	case ev.Request.Caller == "":
+		return &EvidenceError{Msg: `"request.caller" is empty`}
+	case ev.Request.Action == "":
+		return &EvidenceError{Msg: `"request.action" is empty`}
+	case ev.Request.Resource == "":
+		return &EvidenceError{Msg: `"request.resource" is empty`}
+	case ev.Target.ARN == "":
+		return &EvidenceError{Msg: `"target.arn" is empty`}
+	}
+	return nil
+}
+
+func describeJSONError(data []byte, err error) string {
+	var syn *json.SyntaxError
+	if errors.As(err, &syn) {
+		line := 1 + strings.Count(string(data[:min(int(syn.Offset), len(data))]), "\n")
+		return fmt.Sprintf("invalid JSON at line %d: %v", line, syn)
+	}
+	var typ *json.UnmarshalTypeError
+	if errors.As(err, &typ) {
+		return fmt.Sprintf("field %q: expected %s, got JSON %s", typ.Field, typ.Type, typ.Value)
+	}
+	if strings.HasPrefix(err.Error(), "json: unknown field ") {
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return "truncated JSON"
+	}
+	return err.Error()
+}

@@ -1,0 +1,424 @@
+package policy
+
+import (
+	"math/big"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ConditionTrace records how one condition key was evaluated.
+type ConditionTrace struct {
+	Operator string `json:"operator"`
+	Key      string `json:"key"`
+	// Values are the policy's values, after policy variables were
+	// substituted (an unresolved variable leaves the value as written).
+	Values []string `json:"values"`
+	// RequestValues are the request's values of Key; KeyPresent says whether
+	// the key exists in the request at all.
+	RequestValues []string `json:"requestValues,omitempty"`
+	KeyPresent    bool     `json:"keyPresent"`
+	Matched       bool     `json:"matched"`
+	// UnknownOperator is set when the engine does not know Operator; the
+	// condition then never matches and the result lists it as a problem.
+	UnknownOperator bool `json:"unknownOperator,omitempty"`
+	// Unresolved names policy variables that had no value in the request.
+	Unresolved []string `json:"unresolved,omitempty"`
+}
+
+// operator is a parsed condition operator name.
+type operator struct {
+	base     string // e.g. "StringEquals"
+	ifExists bool
+	set      string // "", "ForAnyValue" or "ForAllValues"
+	negated  bool
+	kind     opKind
+}
+
+type opKind int
+
+const (
+	opUnknown opKind = iota
+	opString
+	opStringIgnoreCase
+	opStringLike
+	opNumeric
+	opDate
+	opBool
+	opBinary
+	opIP
+	opARN
+	opNull
+)
+
+// comparison for Numeric and Date operators.
+type cmp int
+
+const (
+	cmpEq cmp = iota
+	cmpLt
+	cmpLe
+	cmpGt
+	cmpGe
+)
+
+type baseOp struct {
+	kind    opKind
+	negated bool
+	cmp     cmp
+}
+
+// baseOps lists every condition operator of the IAM User Guide ("IAM JSON
+// policy elements: Condition operators"), keyed by lower-case name.
+var baseOps = map[string]baseOp{
+	"stringequals":              {opString, false, cmpEq},
+	"stringnotequals":           {opString, true, cmpEq},
+	"stringequalsignorecase":    {opStringIgnoreCase, false, cmpEq},
+	"stringnotequalsignorecase": {opStringIgnoreCase, true, cmpEq},
+	"stringlike":                {opStringLike, false, cmpEq},
+	"stringnotlike":             {opStringLike, true, cmpEq},
+	"numericequals":             {opNumeric, false, cmpEq},
+	"numericnotequals":          {opNumeric, true, cmpEq},
+	"numericlessthan":           {opNumeric, false, cmpLt},
+	"numericlessthanequals":     {opNumeric, false, cmpLe},
+	"numericgreaterthan":        {opNumeric, false, cmpGt},
+	"numericgreaterthanequals":  {opNumeric, false, cmpGe},
+	"dateequals":                {opDate, false, cmpEq},
+	"datenotequals":             {opDate, true, cmpEq},
+	"datelessthan":              {opDate, false, cmpLt},
+	"datelessthanequals":        {opDate, false, cmpLe},
+	"dategreaterthan":           {opDate, false, cmpGt},
+	"dategreaterthanequals":     {opDate, false, cmpGe},
+	"bool":                      {opBool, false, cmpEq},
+	"binaryequals":              {opBinary, false, cmpEq},
+	"ipaddress":                 {opIP, false, cmpEq},
+	"notipaddress":              {opIP, true, cmpEq},
+	"arnequals":                 {opARN, false, cmpEq},
+	"arnlike":                   {opARN, false, cmpEq},
+	"arnnotequals":              {opARN, true, cmpEq},
+	"arnnotlike":                {opARN, true, cmpEq},
+	"null":                      {opNull, false, cmpEq},
+}
+
+func parseOperator(name string) operator {
+	op := operator{}
+	rest := name
+	if i := strings.IndexByte(rest, ':'); i >= 0 {
+		switch strings.ToLower(rest[:i]) {
+		case "foranyvalue":
+			op.set = "ForAnyValue"
+		case "forallvalues":
+			op.set = "ForAllValues"
+		default:
+			return operator{kind: opUnknown}
+		}
+		rest = rest[i+1:]
+	}
+	lower := strings.ToLower(rest)
+	if strings.HasSuffix(lower, "ifexists") && lower != "ifexists" {
+		op.ifExists = true
+		lower = strings.TrimSuffix(lower, "ifexists")
+		rest = rest[:len(lower)]
+	}
+	b, ok := baseOps[lower]
+	if !ok || (b.kind == opNull && (op.ifExists || op.set != "")) {
+		return operator{kind: opUnknown}
+	}
+	op.base, op.kind, op.negated = rest, b.kind, b.negated
+	return op
+}
+
+// evalCondition evaluates one condition key against the request context,
+// following "IAM JSON policy elements: Condition operators" and "Condition
+// with multiple context keys or values":
+//
+//   - a key absent from the request makes the condition false, except for
+//     ...IfExists (true), negated operators such as StringNotEquals (true),
+//     Null, and ForAllValues (true: no value fails);
+//   - several policy values are ORed; a negated operator is true only when
+//     the request value matches none of them;
+//   - ForAnyValue: at least one request value satisfies the operator;
+//     ForAllValues: every request value does (true for an empty set).
+func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
+	tr := ConditionTrace{Operator: c.Operator, Key: c.Key, Values: c.Values}
+	op := parseOperator(c.Operator)
+	reqVals, present := ctx.Lookup(c.Key)
+	tr.RequestValues, tr.KeyPresent = reqVals, present
+	if op.kind == opUnknown {
+		tr.UnknownOperator = true
+		return tr
+	}
+	if op.kind == opNull {
+		tr.Matched = evalNull(c.Values, present && len(reqVals) > 0)
+		return tr
+	}
+
+	// Resolve policy variables: only String and ARN operators take them.
+	pats := make([]pattern, 0, len(c.Values))
+	substituted := c.Values
+	if variables && (op.kind == opString || op.kind == opStringIgnoreCase || op.kind == opStringLike || op.kind == opARN) {
+		substituted = nil
+		for _, v := range c.Values {
+			p, ok, miss := substitute(v, ctx)
+			if !ok {
+				tr.Unresolved = append(tr.Unresolved, miss)
+				substituted = append(substituted, v)
+				continue
+			}
+			pats = append(pats, p)
+			substituted = append(substituted, p.text)
+		}
+		tr.Values = substituted
+	} else {
+		for _, v := range c.Values {
+			pats = append(pats, plain(v))
+		}
+	}
+
+	// matchesAny: the request value matches at least one policy value under
+	// the positive form of the operator.
+	matchesAny := func(v string) bool {
+		for _, p := range pats {
+			if matchValue(op, p, v) {
+				return true
+			}
+		}
+		return false
+	}
+	// satisfies: one request value satisfies the operator (negation applied
+	// per value).
+	satisfies := func(v string) bool {
+		if op.negated {
+			return !matchesAny(v)
+		}
+		return matchesAny(v)
+	}
+
+	switch op.set {
+	case "ForAllValues":
+		if !present || len(reqVals) == 0 {
+			tr.Matched = true
+			return tr
+		}
+		for _, v := range reqVals {
+			if !satisfies(v) {
+				return tr
+			}
+		}
+		tr.Matched = true
+	case "ForAnyValue":
+		if !present || len(reqVals) == 0 {
+			tr.Matched = op.ifExists
+			return tr
+		}
+		for _, v := range reqVals {
+			if satisfies(v) {
+				tr.Matched = true
+				return tr
+			}
+		}
+	default:
+		if !present || len(reqVals) == 0 {
+			tr.Matched = op.ifExists || op.negated
+			return tr
+		}
+		any := false
+		for _, v := range reqVals {
+			if matchesAny(v) {
+				any = true
+				break
+			}
+		}
+		tr.Matched = any != op.negated
+	}
+	return tr
+}
+
+func evalNull(values []string, present bool) bool {
+	for _, v := range values {
+		switch strings.ToLower(v) {
+		case "true":
+			if !present {
+				return true
+			}
+		case "false":
+			if present {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// matchValue applies the positive form of op to one policy value and one
+// request value.
+func matchValue(op operator, p pattern, v string) bool {
+	switch op.kind {
+	case opString:
+		return exact(p).match(v, false)
+	case opStringIgnoreCase:
+		return strings.EqualFold(p.text, v)
+	case opStringLike:
+		return p.match(v, false)
+	case opARN:
+		return arnLike(p, v)
+	case opBool:
+		return (strings.EqualFold(p.text, "true") || strings.EqualFold(p.text, "false")) && strings.EqualFold(p.text, v)
+	case opBinary:
+		return p.text == v
+	case opNumeric:
+		return compareNumbers(p.text, v, opCmp(op))
+	case opDate:
+		return compareDates(p.text, v, opCmp(op))
+	case opIP:
+		return ipInRange(p.text, v)
+	}
+	return false
+}
+
+// exact makes every character of p literal.
+func exact(p pattern) pattern {
+	if !containsWildcard(p.text) {
+		return pattern{text: p.text}
+	}
+	lit := make([]bool, len(p.text))
+	for i := range lit {
+		lit[i] = true
+	}
+	return pattern{text: p.text, literal: lit}
+}
+
+func opCmp(op operator) cmp {
+	return baseOps[strings.ToLower(op.base)].cmp
+}
+
+// compareNumbers compares request value v against policy value p: the
+// condition reads "v <op> p". Numbers are compared exactly (integers or
+// decimals).
+func compareNumbers(p, v string, c cmp) bool {
+	pr, ok1 := new(big.Rat).SetString(strings.TrimSpace(p))
+	vr, ok2 := new(big.Rat).SetString(strings.TrimSpace(v))
+	if !ok1 || !ok2 {
+		return false
+	}
+	return holds(vr.Cmp(pr), c)
+}
+
+func compareDates(p, v string, c cmp) bool {
+	pt, ok1 := parseDate(p)
+	vt, ok2 := parseDate(v)
+	if !ok1 || !ok2 {
+		return false
+	}
+	return holds(vt.Compare(pt), c)
+}
+
+func holds(order int, c cmp) bool {
+	switch c {
+	case cmpEq:
+		return order == 0
+	case cmpLt:
+		return order < 0
+	case cmpLe:
+		return order <= 0
+	case cmpGt:
+		return order > 0
+	case cmpGe:
+		return order >= 0
+	}
+	return false
+}
+
+// parseDate accepts the W3C profile of ISO 8601 that IAM uses and epoch
+// seconds (aws:EpochTime, also valid as a policy value).
+func parseDate(s string) (time.Time, bool) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return time.Time{}, false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return time.Unix(n, 0).UTC(), true
+	}
+	for _, layout := range []string{
+		time.RFC3339Nano,
+		"2006-01-02T15:04:05Z0700",
+		"2006-01-02T15:04Z07:00",
+		"2006-01-02T15:04:05",
+		"2006-01-02T15:04",
+		"2006-01-02",
+		"2006-01",
+		"2006",
+	} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ipInRange reports whether address v lies in p, a CIDR block or a single
+// address.
+func ipInRange(p, v string) bool {
+	addr, err := netip.ParseAddr(strings.TrimSpace(v))
+	if err != nil {
+		return false
+	}
+	p = strings.TrimSpace(p)
+	if strings.Contains(p, "/") {
+		prefix, err := netip.ParsePrefix(p)
+		if err != nil {
+			return false
+		}
+		return prefix.Masked().Contains(addr.Unmap())
+	}
+	pa, err := netip.ParseAddr(p)
+	return err == nil && pa.Unmap() == addr.Unmap()
+}
+
+// arnLike compares an ARN against a pattern field by field: "Each of the six
+// colon-delimited components of the ARN is checked separately and each can
+// include multi-character match wildcards (*) or single-character match
+// wildcards (?)". ArnEquals and ArnLike behave the same.
+func arnLike(p pattern, v string) bool {
+	if p.text == "*" && p.wild(0) {
+		return true
+	}
+	pf, ok1 := splitFields(p)
+	vf := strings.SplitN(v, ":", 6)
+	if !ok1 || len(vf) != 6 {
+		return false
+	}
+	for i := range 6 {
+		if !pf[i].match(vf[i], false) {
+			return false
+		}
+	}
+	return true
+}
+
+// splitFields splits a pattern into the six ARN fields, keeping the literal
+// mask aligned.
+func splitFields(p pattern) ([6]pattern, bool) {
+	var out [6]pattern
+	start, n := 0, 0
+	for i := 0; i < len(p.text) && n < 5; i++ {
+		if p.text[i] == ':' {
+			out[n] = p.slice(start, i)
+			n++
+			start = i + 1
+		}
+	}
+	if n < 5 {
+		return out, false
+	}
+	out[5] = p.slice(start, len(p.text))
+	return out, true
+}
+
+func (p pattern) slice(i, j int) pattern {
+	if p.literal == nil {
+		return pattern{text: p.text[i:j]}
+	}
+	return pattern{text: p.text[i:j], literal: p.literal[i:j]}
+}

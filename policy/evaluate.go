@@ -1,0 +1,329 @@
+package policy
+
+import "fmt"
+
+// Decision is the outcome of an evaluation, in AWS's own words.
+type Decision string
+
+const (
+	Allowed      Decision = "allowed"
+	ImplicitDeny Decision = "implicitDeny"
+	ExplicitDeny Decision = "explicitDeny"
+)
+
+// Layer names a kind of policy that takes part in authorization.
+type Layer string
+
+const (
+	LayerSCP                 Layer = "scp"
+	LayerRCP                 Layer = "rcp"
+	LayerResource            Layer = "resource"
+	LayerIdentity            Layer = "identity"
+	LayerPermissionsBoundary Layer = "permissionsBoundary"
+	LayerSessionPolicy       Layer = "sessionPolicy"
+)
+
+// layerOrder is the order layers are reported in.
+var layerOrder = []Layer{LayerSCP, LayerRCP, LayerResource, LayerIdentity, LayerPermissionsBoundary, LayerSessionPolicy}
+
+// Named is a policy with a name to show in traces.
+type Named struct {
+	Name   string
+	Policy *Policy
+}
+
+// Input is a request and every policy that may apply to it.
+type Input struct {
+	Request Request
+	// Identity holds the caller's identity-based policies (inline and
+	// managed, the user's groups' included).
+	Identity []Named
+	// Resource is the target's resource-based policy; nil means none.
+	Resource *Named
+	// PermissionsBoundary is nil when the caller has none.
+	PermissionsBoundary *Named
+	// SessionPolicies are the policies passed when the session was created;
+	// empty means none.
+	SessionPolicies []Named
+	// SCPs and RCPs hold one list of policies per organization level, root
+	// first. nil means the account is not governed by any.
+	SCPs [][]Named
+	RCPs [][]Named
+	// ManagementAccount: SCPs do not apply to the management account's
+	// principals, RCPs not to its resources.
+	ManagementAccount bool
+	// ServiceLinkedRole: SCPs and RCPs do not restrict service-linked roles.
+	ServiceLinkedRole bool
+}
+
+// LayerResult is the outcome of one layer.
+type LayerResult struct {
+	Layer Layer `json:"layer"`
+	// Applies is false when the layer takes no part in this request (no such
+	// policy, or AWS exempts the caller); Reason says why.
+	Applies bool   `json:"applies"`
+	Reason  string `json:"reason,omitempty"`
+	// Allows: a matching Allow (at every level, for SCPs and RCPs).
+	Allows bool `json:"allows"`
+	// Denies: a matching explicit Deny.
+	Denies bool `json:"denies"`
+	// Statements traces every statement of every policy of the layer.
+	Statements []StatementTrace `json:"statements"`
+	// Grant is the strongest principal match among the resource policy's
+	// matching Allow statements.
+	Grant PrincipalMatch `json:"grant,omitempty"`
+}
+
+// Result is the outcome of Evaluate.
+type Result struct {
+	Decision Decision `json:"decision"`
+	// BlockedBy lists every layer that blocks the request, not only the one
+	// AWS would name in an error message.
+	BlockedBy []Layer `json:"blockedBy"`
+	// CrossAccount is true when the caller's account differs from the
+	// resource's.
+	CrossAccount bool          `json:"crossAccount"`
+	Layers       []LayerResult `json:"layers"`
+	// Problems lists what the engine could not evaluate, such as unknown
+	// condition operators. Statements affected never match.
+	Problems []string `json:"problems,omitempty"`
+}
+
+// Layer returns the result of layer l.
+func (r *Result) Layer(l Layer) *LayerResult {
+	for i := range r.Layers {
+		if r.Layers[i].Layer == l {
+			return &r.Layers[i]
+		}
+	}
+	return nil
+}
+
+// Blocks reports whether layer l is among those blocking the request.
+func (r *Result) Blocks(l Layer) bool {
+	for _, b := range r.BlockedBy {
+		if b == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Evaluate decides the request as AWS would, following "Policy evaluation
+// logic" and "Cross-account policy evaluation logic" in the IAM User Guide:
+//
+//  1. An explicit Deny in any applicable policy wins.
+//  2. RCPs and SCPs must allow at every level of the organization (SCPs
+//     not for the management account, service-linked roles or service
+//     principals; RCPs not for the management account or service-linked
+//     roles).
+//  3. A service principal is judged by the resource policy alone.
+//  4. In one account, the identity side (identity policy, or a resource
+//     policy naming the role, within the permissions boundary and session
+//     policies) or a resource policy naming the session or user directly
+//     suffices. A resource policy naming the session ARN is not limited by
+//     boundaries or session policies; one naming the user ARN is not
+//     limited by the boundary; one naming the account grants nothing alone.
+//  5. Across accounts, both the identity side and the resource policy must
+//     allow.
+func Evaluate(in *Input) *Result {
+	req := &in.Request
+	chain := chainOf(req)
+	kind := chain.kind
+	service := kind == KindService
+	res := &Result{CrossAccount: !service && req.PrincipalAccount() != req.resourceAccount()}
+
+	layers := map[Layer]*LayerResult{}
+	add := func(lr LayerResult) {
+		res.Layers = append(res.Layers, lr)
+		layers[lr.Layer] = &res.Layers[len(res.Layers)-1]
+	}
+
+	// Organization policies.
+	scp := evalOrgLayer(LayerSCP, in.SCPs, req, chain)
+	switch {
+	case in.SCPs == nil:
+		scp.Applies, scp.Reason = false, "no SCPs known for the caller's account"
+	case service:
+		scp.Applies, scp.Reason = false, "SCPs do not apply to service principals"
+	case in.ManagementAccount:
+		scp.Applies, scp.Reason = false, "SCPs do not apply to the management account"
+	case in.ServiceLinkedRole:
+		scp.Applies, scp.Reason = false, "SCPs do not apply to service-linked roles"
+	}
+	rcp := evalOrgLayer(LayerRCP, in.RCPs, req, chain)
+	switch {
+	case in.RCPs == nil:
+		rcp.Applies, rcp.Reason = false, "no RCPs known for the resource's account"
+	case in.ManagementAccount:
+		rcp.Applies, rcp.Reason = false, "RCPs do not apply to the management account"
+	case in.ServiceLinkedRole:
+		rcp.Applies, rcp.Reason = false, "RCPs do not apply to service-linked roles"
+	}
+
+	// The resource policy.
+	var resource LayerResult
+	if in.Resource != nil {
+		resource = evalLayer(LayerResource, []Named{*in.Resource}, req, chain)
+	} else {
+		resource = LayerResult{Layer: LayerResource, Reason: "the resource has no resource-based policy"}
+	}
+
+	// The identity side.
+	identity := evalLayer(LayerIdentity, in.Identity, req, chain)
+	var boundary LayerResult
+	if in.PermissionsBoundary != nil {
+		boundary = evalLayer(LayerPermissionsBoundary, []Named{*in.PermissionsBoundary}, req, chain)
+	} else {
+		boundary = LayerResult{Layer: LayerPermissionsBoundary, Reason: "the caller has no permissions boundary"}
+	}
+	session := evalLayer(LayerSessionPolicy, in.SessionPolicies, req, chain)
+	if len(in.SessionPolicies) == 0 {
+		session.Applies, session.Reason = false, "no session policy"
+	}
+	if service {
+		const why = "a service principal is judged by the resource policy alone"
+		identity.Applies, identity.Reason = false, why
+		boundary.Applies, boundary.Reason = false, why
+		session.Applies, session.Reason = false, why
+	} else if len(in.Identity) == 0 {
+		identity.Reason = "the caller has no identity-based policies"
+	}
+
+	for _, lr := range []LayerResult{scp, rcp, resource, identity, boundary, session} {
+		add(lr)
+		for _, st := range lr.Statements {
+			for _, f := range st.Failures {
+				if f.Condition != nil && f.Condition.UnknownOperator {
+					res.Problems = append(res.Problems, fmt.Sprintf("%s policy %q statement %d: unknown condition operator %q; the statement is treated as not matching",
+						lr.Layer, st.Policy, st.Statement, f.Condition.Operator))
+				}
+			}
+		}
+	}
+
+	blocked := map[Layer]bool{}
+	explicit := false
+	for i := range res.Layers {
+		lr := &res.Layers[i]
+		if lr.Applies && lr.Denies {
+			blocked[lr.Layer] = true
+			explicit = true
+		}
+	}
+	for _, org := range []*LayerResult{layers[LayerSCP], layers[LayerRCP]} {
+		if org.Applies && !org.Allows {
+			blocked[org.Layer] = true
+		}
+	}
+
+	grant := layers[LayerResource].Grant
+	idAllows := layers[LayerIdentity].Allows
+	bAllows := !layers[LayerPermissionsBoundary].Applies || layers[LayerPermissionsBoundary].Allows
+	sAllows := !layers[LayerSessionPolicy].Applies || layers[LayerSessionPolicy].Allows
+
+	switch {
+	case service:
+		if grant == MatchNone {
+			blocked[LayerResource] = true
+		}
+	case res.CrossAccount:
+		if grant == MatchNone {
+			blocked[LayerResource] = true
+		}
+		if !idAllows {
+			blocked[LayerIdentity] = true
+		}
+		if !bAllows {
+			blocked[LayerPermissionsBoundary] = true
+		}
+		if !sAllows {
+			blocked[LayerSessionPolicy] = true
+		}
+	default:
+		direct := grant == MatchSession
+		viaUser := grant == MatchUser && sAllows
+		viaIdentity := (idAllows || grant == MatchRole) && bAllows && sAllows
+		if !(direct || viaUser || viaIdentity) {
+			if grant == MatchUser {
+				blocked[LayerSessionPolicy] = true
+			} else {
+				if !idAllows && grant != MatchRole {
+					blocked[LayerIdentity] = true
+				}
+				if !bAllows {
+					blocked[LayerPermissionsBoundary] = true
+				}
+				if !sAllows {
+					blocked[LayerSessionPolicy] = true
+				}
+			}
+		}
+	}
+
+	for _, l := range layerOrder {
+		if blocked[l] {
+			res.BlockedBy = append(res.BlockedBy, l)
+		}
+	}
+	switch {
+	case explicit:
+		res.Decision = ExplicitDeny
+	case len(res.BlockedBy) > 0:
+		res.Decision = ImplicitDeny
+	default:
+		res.Decision = Allowed
+	}
+	if res.BlockedBy == nil {
+		res.BlockedBy = []Layer{}
+	}
+	return res
+}
+
+// evalLayer evaluates every statement of the layer's policies.
+func evalLayer(layer Layer, policies []Named, req *Request, chain principalChain) LayerResult {
+	lr := LayerResult{Layer: layer, Applies: len(policies) > 0}
+	for pi, np := range policies {
+		if np.Policy == nil {
+			continue
+		}
+		for si := range np.Policy.Statements {
+			st := &np.Policy.Statements[si]
+			tr := evalStatement(st, np.Policy.Version, req, chain, layer)
+			tr.Policy, tr.PolicyIndex = np.Name, pi
+			if tr.Matched {
+				if st.Effect == Deny {
+					lr.Denies = true
+				} else {
+					lr.Allows = true
+					if tr.Principal.strength() > lr.Grant.strength() {
+						lr.Grant = tr.Principal
+					}
+				}
+			}
+			lr.Statements = append(lr.Statements, tr)
+		}
+	}
+	return lr
+}
+
+// evalOrgLayer evaluates SCPs or RCPs: each level of the organization must
+// have a matching Allow ("each level must allow"); a Deny at any level wins.
+func evalOrgLayer(layer Layer, levels [][]Named, req *Request, chain principalChain) LayerResult {
+	lr := LayerResult{Layer: layer, Applies: levels != nil, Allows: true}
+	for level, policies := range levels {
+		// Principal is not a condition on SCPs and RCPs: they are
+		// evaluated like identity policies.
+		l := evalLayer(layer, policies, req, chain)
+		for i := range l.Statements {
+			l.Statements[i].Level = level
+		}
+		lr.Statements = append(lr.Statements, l.Statements...)
+		lr.Denies = lr.Denies || l.Denies
+		lr.Allows = lr.Allows && l.Allows
+	}
+	if levels == nil {
+		lr.Allows = false
+	}
+	return lr
+}

@@ -1,0 +1,355 @@
+package policy
+
+import "strings"
+
+// Element names a statement element in a trace.
+type Element string
+
+const (
+	ElemAction       Element = "Action"
+	ElemNotAction    Element = "NotAction"
+	ElemResource     Element = "Resource"
+	ElemNotResource  Element = "NotResource"
+	ElemPrincipal    Element = "Principal"
+	ElemNotPrincipal Element = "NotPrincipal"
+	ElemCondition    Element = "Condition"
+)
+
+// Mismatch says why one element of a statement did not match the request.
+type Mismatch struct {
+	Element Element `json:"element"`
+	// Values are the statement's values for the element (after policy
+	// variables, for resources).
+	Values []string `json:"values,omitempty"`
+	// Got is the request's value the element was compared with (the action,
+	// the resource ARN or the caller).
+	Got string `json:"got,omitempty"`
+	// Reason is a short explanation for cases the values alone do not tell,
+	// e.g. "statement has no Principal".
+	Reason string `json:"reason,omitempty"`
+	// Condition is set for Element == Condition.
+	Condition *ConditionTrace `json:"condition,omitempty"`
+}
+
+// PrincipalMatch says how a resource policy statement's Principal matched
+// the caller. AWS treats a grant differently depending on which identity
+// it names (see Evaluate).
+type PrincipalMatch string
+
+const (
+	MatchNone PrincipalMatch = ""
+	// MatchSession: the exact session or federated user ARN, or "*".
+	MatchSession PrincipalMatch = "session"
+	// MatchUser: the IAM user's ARN.
+	MatchUser PrincipalMatch = "user"
+	// MatchRole: the role's ARN (covers all its sessions).
+	MatchRole PrincipalMatch = "role"
+	// MatchAccount: the caller's account (root ARN or bare account ID).
+	MatchAccount PrincipalMatch = "account"
+	// MatchService: the service principal making the call.
+	MatchService PrincipalMatch = "service"
+)
+
+// strength orders grants: a grant naming the caller directly is not limited
+// by boundaries or session policies; one naming the account grants nothing
+// by itself in the same account.
+func (m PrincipalMatch) strength() int {
+	switch m {
+	case MatchSession, MatchService:
+		return 4
+	case MatchUser:
+		return 3
+	case MatchRole:
+		return 2
+	case MatchAccount:
+		return 1
+	}
+	return 0
+}
+
+// StatementTrace is how one statement fared against the request.
+type StatementTrace struct {
+	Layer Layer `json:"layer"`
+	// Policy is the policy's name; PolicyIndex its index in the layer's list
+	// (for SCPs and RCPs: in its level); Level the organization level
+	// (0 = root) for SCPs and RCPs.
+	Policy      string `json:"policy"`
+	PolicyIndex int    `json:"policyIndex"`
+	Level       int    `json:"level,omitempty"`
+	Statement   int    `json:"statement"`
+	Sid         string `json:"sid,omitempty"`
+	Effect      Effect `json:"effect"`
+	Matched     bool   `json:"matched"`
+	// Failures lists every element that did not match, in the order Action,
+	// Resource, Principal, Condition; the first is the deciding one.
+	Failures []Mismatch `json:"failures,omitempty"`
+	// Conditions traces every condition of the statement.
+	Conditions []ConditionTrace `json:"conditions,omitempty"`
+	// Principal says how the Principal element matched (resource policies).
+	Principal PrincipalMatch `json:"principalMatch,omitempty"`
+}
+
+// FirstFailure is the element that decided the statement did not match.
+func (t StatementTrace) FirstFailure() *Mismatch {
+	if len(t.Failures) == 0 {
+		return nil
+	}
+	return &t.Failures[0]
+}
+
+// evalStatement matches one statement against the request, recording every
+// element that fails.
+func evalStatement(st *Statement, version string, req *Request, chain principalChain, layer Layer) StatementTrace {
+	tr := StatementTrace{Layer: layer, Statement: st.Index, Sid: st.Sid, Effect: st.Effect}
+	vars := usesVariables(version)
+
+	if m := matchAny(st.Actions, req.Action); m == st.NotAction {
+		el := ElemAction
+		if st.NotAction {
+			el = ElemNotAction
+		}
+		tr.Failures = append(tr.Failures, Mismatch{Element: el, Values: st.Actions, Got: req.Action})
+	}
+
+	if mm := matchResource(st, layer, req, vars); mm != nil {
+		tr.Failures = append(tr.Failures, *mm)
+	}
+
+	if layer == LayerResource {
+		pm, mm := matchPrincipal(st, chain)
+		tr.Principal = pm
+		if mm != nil {
+			mm.Got = req.Principal
+			tr.Failures = append(tr.Failures, *mm)
+		}
+	}
+
+	for _, c := range st.Conditions {
+		ct := evalCondition(c, req.Context, vars)
+		tr.Conditions = append(tr.Conditions, ct)
+		if !ct.Matched {
+			ctCopy := ct
+			tr.Failures = append(tr.Failures, Mismatch{Element: ElemCondition, Condition: &ctCopy})
+		}
+	}
+	tr.Matched = len(tr.Failures) == 0
+	return tr
+}
+
+// matchAny reports whether action matches one of the patterns. Actions are
+// case-insensitive ("IAM JSON policy elements: Action").
+func matchAny(patterns []string, action string) bool {
+	for _, p := range patterns {
+		if p == "*" || plain(p).match(action, true) {
+			return true
+		}
+	}
+	return false
+}
+
+func matchResource(st *Statement, layer Layer, req *Request, vars bool) *Mismatch {
+	if !st.HasResource {
+		// Resource-based policies may leave the resource implied (it is the
+		// resource the policy is attached to); other policies must name it.
+		if layer == LayerResource {
+			return nil
+		}
+		return &Mismatch{Element: ElemResource, Got: req.Resource, Reason: "statement has no Resource or NotResource"}
+	}
+	matched := false
+	var shown []string
+	for _, r := range st.Resources {
+		p := plain(r)
+		if vars {
+			var ok bool
+			if p, ok, _ = substitute(r, req.Context); !ok {
+				shown = append(shown, r)
+				continue
+			}
+		}
+		shown = append(shown, p.text)
+		if resourceMatches(p, req.Resource) {
+			matched = true
+		}
+	}
+	if matched != st.NotResource {
+		return nil
+	}
+	el := ElemResource
+	if st.NotResource {
+		el = ElemNotResource
+	}
+	return &Mismatch{Element: el, Values: shown, Got: req.Resource}
+}
+
+// resourceMatches compares a Resource pattern with an ARN. The first five
+// fields are matched one by one; the resource field (everything after the
+// fifth colon) is matched as a whole, so "function:name*" covers
+// "function:name:live" while "function:name" does not. ARNs are
+// case-sensitive.
+func resourceMatches(p pattern, arn string) bool {
+	if p.text == "*" && p.wild(0) {
+		return true
+	}
+	if !strings.HasPrefix(p.text, "arn:") {
+		return p.match(arn, false)
+	}
+	return arnLike(p, arn)
+}
+
+// principalChain is the set of identities a caller is known by, from the
+// most specific to the account ("AWS JSON policy elements: Principal").
+type principalChain struct {
+	kind    PrincipalKind
+	direct  string // session, user, role or federated user ARN as called
+	entity  string // role or user ARN with path ("" when not an IAM entity)
+	account string // 12-digit account ID
+	service string // service principal name
+}
+
+func chainOf(req *Request) principalChain {
+	c := principalChain{kind: req.Kind()}
+	switch c.kind {
+	case KindService:
+		c.service = req.Principal
+	case KindUnknown:
+		c.direct = req.Principal
+	default:
+		c.direct = req.Principal
+		c.entity = req.entityARN()
+		c.account = req.PrincipalAccount()
+	}
+	return c
+}
+
+// matchPrincipal evaluates the Principal or NotPrincipal element of a
+// resource policy statement.
+func matchPrincipal(st *Statement, chain principalChain) (PrincipalMatch, *Mismatch) {
+	p := st.Principal
+	if p == nil {
+		return MatchNone, &Mismatch{Element: ElemPrincipal, Reason: "statement has no Principal"}
+	}
+	if !st.NotPrincipal {
+		m := chain.bestMatch(p)
+		if m == MatchNone {
+			return MatchNone, &Mismatch{Element: ElemPrincipal, Values: p.values()}
+		}
+		return m, nil
+	}
+	// NotPrincipal: the statement applies unless every identity of the
+	// caller is listed. AWS: to exclude a role session, list the account,
+	// the role and the session ARN ("AWS JSON policy elements:
+	// NotPrincipal").
+	for _, id := range chain.identities() {
+		if !p.lists(id, chain) {
+			return MatchSession, nil
+		}
+	}
+	return MatchNone, &Mismatch{Element: ElemNotPrincipal, Values: p.values(), Reason: "the caller is listed in NotPrincipal"}
+}
+
+type identity struct {
+	value string
+	kind  PrincipalMatch
+}
+
+// identities lists what NotPrincipal must name to exclude the caller.
+func (c principalChain) identities() []identity {
+	if c.kind == KindService {
+		return []identity{{c.service, MatchService}}
+	}
+	var ids []identity
+	if c.account != "" {
+		ids = append(ids, identity{c.account, MatchAccount})
+	}
+	switch c.kind {
+	case KindSession:
+		ids = append(ids, identity{c.entity, MatchRole}, identity{c.direct, MatchSession})
+	case KindUser:
+		ids = append(ids, identity{c.direct, MatchUser})
+	case KindRole:
+		ids = append(ids, identity{c.direct, MatchRole})
+	case KindFederatedUser, KindUnknown:
+		ids = append(ids, identity{c.direct, MatchSession})
+	}
+	return ids
+}
+
+// bestMatch returns the strongest way p names the caller.
+func (c principalChain) bestMatch(p *Principal) PrincipalMatch {
+	if p.Wildcard {
+		if c.kind == KindService {
+			return MatchService
+		}
+		return MatchSession
+	}
+	best := MatchNone
+	for _, id := range c.identities() {
+		if p.lists(id, c) && id.kind.strength() > best.strength() {
+			best = id.kind
+		}
+	}
+	if best == MatchNone && c.kind != KindService {
+		for _, v := range p.AWS {
+			if v == "*" {
+				return MatchSession
+			}
+		}
+	}
+	return best
+}
+
+// lists reports whether p names id.
+func (p *Principal) lists(id identity, c principalChain) bool {
+	if p.Wildcard {
+		return true
+	}
+	if id.kind == MatchService {
+		for _, s := range p.Service {
+			if strings.EqualFold(s, id.value) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, v := range p.AWS {
+		switch {
+		case v == "*":
+			return true
+		case id.kind == MatchAccount:
+			if v == id.value || v == "arn:"+partitionOf(c.direct)+":iam::"+id.value+":root" {
+				return true
+			}
+		case v == id.value:
+			return true
+		}
+	}
+	return false
+}
+
+func partitionOf(arn string) string {
+	if a, ok := ParseARN(arn); ok {
+		return a.Partition
+	}
+	return "aws"
+}
+
+func (p *Principal) values() []string {
+	if p.Wildcard {
+		return []string{"*"}
+	}
+	var out []string
+	for _, v := range p.AWS {
+		out = append(out, "AWS:"+v)
+	}
+	for _, v := range p.Service {
+		out = append(out, "Service:"+v)
+	}
+	for _, v := range p.Federated {
+		out = append(out, "Federated:"+v)
+	}
+	for _, v := range p.CanonicalUser {
+		out = append(out, "CanonicalUser:"+v)
+	}
+	return out
+}
