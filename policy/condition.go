@@ -155,44 +155,24 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 	}
 
 	// Resolve policy variables: only String and ARN operators take them.
-	pats := make([]pattern, 0, len(c.Values))
-	substituted := c.Values
-	if variables && (op.kind == opString || op.kind == opStringIgnoreCase || op.kind == opStringLike || op.kind == opARN) {
-		substituted = nil
-		for _, v := range c.Values {
-			p, ok, miss := substitute(v, ctx)
-			if !ok {
-				tr.Unresolved = append(tr.Unresolved, miss)
-				substituted = append(substituted, v)
-				continue
-			}
-			pats = append(pats, p)
-			substituted = append(substituted, p.text)
-		}
-		tr.Values = substituted
-	} else {
-		for _, v := range c.Values {
+	var buf [4]pattern
+	pats := buf[:0]
+	takesVars := variables && (op.kind == opString || op.kind == opStringIgnoreCase || op.kind == opStringLike || op.kind == opARN)
+	for i, v := range c.Values {
+		if !takesVars || !strings.Contains(v, "${") {
 			pats = append(pats, plain(v))
+			continue
 		}
-	}
-
-	// matchesAny: the request value matches at least one policy value under
-	// the positive form of the operator.
-	matchesAny := func(v string) bool {
-		for _, p := range pats {
-			if matchValue(op, p, v) {
-				return true
-			}
+		if tr.Values == nil || &tr.Values[0] == &c.Values[0] {
+			tr.Values = append([]string(nil), c.Values...)
 		}
-		return false
-	}
-	// satisfies: one request value satisfies the operator (negation applied
-	// per value).
-	satisfies := func(v string) bool {
-		if op.negated {
-			return !matchesAny(v)
+		p, ok, miss := substitute(v, ctx)
+		if !ok {
+			tr.Unresolved = append(tr.Unresolved, miss)
+			continue
 		}
-		return matchesAny(v)
+		pats = append(pats, p)
+		tr.Values[i] = p.text
 	}
 
 	switch op.set {
@@ -202,7 +182,7 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 			return tr
 		}
 		for _, v := range reqVals {
-			if !satisfies(v) {
+			if !satisfies(op, pats, v) {
 				return tr
 			}
 		}
@@ -213,7 +193,7 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 			return tr
 		}
 		for _, v := range reqVals {
-			if satisfies(v) {
+			if satisfies(op, pats, v) {
 				tr.Matched = true
 				return tr
 			}
@@ -225,7 +205,7 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		}
 		any := false
 		for _, v := range reqVals {
-			if matchesAny(v) {
+			if matchesAny(op, pats, v) {
 				any = true
 				break
 			}
@@ -233,6 +213,23 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		tr.Matched = any != op.negated
 	}
 	return tr
+}
+
+// matchesAny reports whether request value v matches at least one policy
+// value under the positive form of the operator.
+func matchesAny(op operator, pats []pattern, v string) bool {
+	for _, p := range pats {
+		if matchValue(op, p, v) {
+			return true
+		}
+	}
+	return false
+}
+
+// satisfies reports whether one request value satisfies the operator, with
+// negation applied per value.
+func satisfies(op operator, pats []pattern, v string) bool {
+	return matchesAny(op, pats, v) != op.negated
 }
 
 func evalNull(values []string, present bool) bool {
@@ -385,8 +382,8 @@ func arnLike(p pattern, v string) bool {
 		return true
 	}
 	pf, ok1 := splitFields(p)
-	vf := strings.SplitN(v, ":", 6)
-	if !ok1 || len(vf) != 6 {
+	vf, ok2 := splitARN(v)
+	if !ok1 || !ok2 {
 		return false
 	}
 	for i := range 6 {
@@ -413,6 +410,24 @@ func splitFields(p pattern) ([6]pattern, bool) {
 		return out, false
 	}
 	out[5] = p.slice(start, len(p.text))
+	return out, true
+}
+
+// splitARN splits s into six colon-separated fields without allocating.
+func splitARN(s string) ([6]string, bool) {
+	var out [6]string
+	n, start := 0, 0
+	for i := 0; i < len(s) && n < 5; i++ {
+		if s[i] == ':' {
+			out[n] = s[start:i]
+			n++
+			start = i + 1
+		}
+	}
+	if n < 5 {
+		return out, false
+	}
+	out[5] = s[start:]
 	return out, true
 }
 

@@ -283,13 +283,21 @@ func Evaluate(in *Input) *Result {
 // evalLayer evaluates every statement of the layer's policies.
 func evalLayer(layer Layer, policies []Named, req *Request, chain principalChain) LayerResult {
 	lr := LayerResult{Layer: layer, Applies: len(policies) > 0}
+	n := 0
+	for _, np := range policies {
+		if np.Policy != nil {
+			n += len(np.Policy.Statements)
+		}
+	}
+	lr.Statements = make([]StatementTrace, 0, n)
+	a := newArena(policies)
 	for pi, np := range policies {
 		if np.Policy == nil {
 			continue
 		}
 		for si := range np.Policy.Statements {
 			st := &np.Policy.Statements[si]
-			tr := evalStatement(st, np.Policy.Version, req, chain, layer)
+			tr := evalStatement(st, np.Policy.Version, req, chain, layer, a)
 			tr.Policy, tr.PolicyIndex = np.Name, pi
 			if tr.Matched {
 				if st.Effect == Deny {

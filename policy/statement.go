@@ -99,8 +99,10 @@ func (t StatementTrace) FirstFailure() *Mismatch {
 
 // evalStatement matches one statement against the request, recording every
 // element that fails.
-func evalStatement(st *Statement, version string, req *Request, chain principalChain, layer Layer) StatementTrace {
+func evalStatement(st *Statement, version string, req *Request, chain principalChain, layer Layer, a *arena) StatementTrace {
 	tr := StatementTrace{Layer: layer, Statement: st.Index, Sid: st.Sid, Effect: st.Effect}
+	tr.Failures = a.mismatches(3 + len(st.Conditions))
+	tr.Conditions = a.conditions(len(st.Conditions))
 	vars := usesVariables(version)
 
 	if m := matchAny(st.Actions, req.Action); m == st.NotAction {
@@ -111,8 +113,8 @@ func evalStatement(st *Statement, version string, req *Request, chain principalC
 		tr.Failures = append(tr.Failures, Mismatch{Element: el, Values: st.Actions, Got: req.Action})
 	}
 
-	if mm := matchResource(st, layer, req, vars); mm != nil {
-		tr.Failures = append(tr.Failures, *mm)
+	if mm, failed := matchResource(st, layer, req, vars); failed {
+		tr.Failures = append(tr.Failures, mm)
 	}
 
 	if layer == LayerResource {
@@ -128,12 +130,51 @@ func evalStatement(st *Statement, version string, req *Request, chain principalC
 		ct := evalCondition(c, req.Context, vars)
 		tr.Conditions = append(tr.Conditions, ct)
 		if !ct.Matched {
-			ctCopy := ct
-			tr.Failures = append(tr.Failures, Mismatch{Element: ElemCondition, Condition: &ctCopy})
+			tr.Failures = append(tr.Failures, Mismatch{Element: ElemCondition, Condition: &tr.Conditions[len(tr.Conditions)-1]})
 		}
 	}
 	tr.Matched = len(tr.Failures) == 0
+	if tr.Matched {
+		tr.Failures = nil
+	}
+	if len(tr.Conditions) == 0 {
+		tr.Conditions = nil
+	}
 	return tr
+}
+
+// arena hands out trace slices from a few large allocations: evaluating a
+// thousand statements should not cost thousands of small allocations.
+type arena struct {
+	mism  []Mismatch
+	conds []ConditionTrace
+}
+
+func newArena(policies []Named) *arena {
+	nm, nc := 0, 0
+	for _, p := range policies {
+		if p.Policy == nil {
+			continue
+		}
+		for i := range p.Policy.Statements {
+			c := len(p.Policy.Statements[i].Conditions)
+			nm += 3 + c
+			nc += c
+		}
+	}
+	return &arena{mism: make([]Mismatch, nm), conds: make([]ConditionTrace, nc)}
+}
+
+func (a *arena) mismatches(n int) []Mismatch {
+	s := a.mism[:0:n]
+	a.mism = a.mism[n:]
+	return s
+}
+
+func (a *arena) conditions(n int) []ConditionTrace {
+	s := a.conds[:0:n]
+	a.conds = a.conds[n:]
+	return s
 }
 
 // matchAny reports whether action matches one of the patterns. Actions are
@@ -147,39 +188,51 @@ func matchAny(patterns []string, action string) bool {
 	return false
 }
 
-func matchResource(st *Statement, layer Layer, req *Request, vars bool) *Mismatch {
+func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatch, bool) {
 	if !st.HasResource {
 		// Resource-based policies may leave the resource implied (it is the
 		// resource the policy is attached to); other policies must name it.
 		if layer == LayerResource {
-			return nil
+			return Mismatch{}, false
 		}
-		return &Mismatch{Element: ElemResource, Got: req.Resource, Reason: "statement has no Resource or NotResource"}
+		return Mismatch{Element: ElemResource, Got: req.Resource, Reason: "statement has no Resource or NotResource"}, true
 	}
 	matched := false
-	var shown []string
+	substituted := false
 	for _, r := range st.Resources {
 		p := plain(r)
-		if vars {
+		if vars && strings.Contains(r, "${") {
 			var ok bool
+			substituted = true
 			if p, ok, _ = substitute(r, req.Context); !ok {
-				shown = append(shown, r)
 				continue
 			}
 		}
-		shown = append(shown, p.text)
 		if resourceMatches(p, req.Resource) {
 			matched = true
+			break
 		}
 	}
 	if matched != st.NotResource {
-		return nil
+		return Mismatch{}, false
 	}
 	el := ElemResource
 	if st.NotResource {
 		el = ElemNotResource
 	}
-	return &Mismatch{Element: el, Values: shown, Got: req.Resource}
+	shown := st.Resources
+	if substituted {
+		// Show the values as they were compared.
+		shown = make([]string, 0, len(st.Resources))
+		for _, r := range st.Resources {
+			if p, ok, _ := substitute(r, req.Context); ok {
+				shown = append(shown, p.text)
+			} else {
+				shown = append(shown, r)
+			}
+		}
+	}
+	return Mismatch{Element: el, Values: shown, Got: req.Resource}, true
 }
 
 // resourceMatches compares a Resource pattern with an ARN. The first five
