@@ -80,8 +80,9 @@ type Result struct {
 	// BlockedBy lists every layer that blocks the request, not only the one
 	// AWS would name in an error message.
 	BlockedBy []Layer `json:"blockedBy"`
-	// CrossAccount is true when the caller's account differs from the
-	// resource's.
+	// Kind is the kind of caller; CrossAccount is true when the caller's
+	// account differs from the resource's.
+	Kind         PrincipalKind `json:"principalKind"`
 	CrossAccount bool          `json:"crossAccount"`
 	Layers       []LayerResult `json:"layers"`
 	// Problems lists what the engine could not evaluate, such as unknown
@@ -131,13 +132,7 @@ func Evaluate(in *Input) *Result {
 	chain := chainOf(req)
 	kind := chain.kind
 	service := kind == KindService
-	res := &Result{CrossAccount: !service && req.PrincipalAccount() != req.resourceAccount()}
-
-	layers := map[Layer]*LayerResult{}
-	add := func(lr LayerResult) {
-		res.Layers = append(res.Layers, lr)
-		layers[lr.Layer] = &res.Layers[len(res.Layers)-1]
-	}
+	res := &Result{Kind: kind, CrossAccount: !service && req.PrincipalAccount() != req.resourceAccount()}
 
 	// Organization policies.
 	scp := evalOrgLayer(LayerSCP, in.SCPs, req, chain)
@@ -191,7 +186,7 @@ func Evaluate(in *Input) *Result {
 	}
 
 	for _, lr := range []LayerResult{scp, rcp, resource, identity, boundary, session} {
-		add(lr)
+		res.Layers = append(res.Layers, lr)
 		for _, st := range lr.Statements {
 			for _, f := range st.Failures {
 				if f.Condition != nil && f.Condition.UnknownOperator {
@@ -202,32 +197,48 @@ func Evaluate(in *Input) *Result {
 		}
 	}
 
+	res.Recombine()
+	return res
+}
+
+// Recombine decides the request from the layers' outcomes (Applies,
+// Allows, Denies, Grant), setting Decision and BlockedBy. Evaluate calls it;
+// a caller that learns a layer's outcome elsewhere (AWS's policy simulator)
+// may change that layer's outcome and call it again.
+func (r *Result) Recombine() {
+	layer := func(l Layer) *LayerResult {
+		if lr := r.Layer(l); lr != nil {
+			return lr
+		}
+		return &LayerResult{Layer: l}
+	}
 	blocked := map[Layer]bool{}
 	explicit := false
-	for i := range res.Layers {
-		lr := &res.Layers[i]
+	for i := range r.Layers {
+		lr := &r.Layers[i]
 		if lr.Applies && lr.Denies {
 			blocked[lr.Layer] = true
 			explicit = true
 		}
 	}
-	for _, org := range []*LayerResult{layers[LayerSCP], layers[LayerRCP]} {
+	for _, org := range []*LayerResult{layer(LayerSCP), layer(LayerRCP)} {
 		if org.Applies && !org.Allows {
 			blocked[org.Layer] = true
 		}
 	}
 
-	grant := layers[LayerResource].Grant
-	idAllows := layers[LayerIdentity].Allows
-	bAllows := !layers[LayerPermissionsBoundary].Applies || layers[LayerPermissionsBoundary].Allows
-	sAllows := !layers[LayerSessionPolicy].Applies || layers[LayerSessionPolicy].Allows
+	grant := layer(LayerResource).Grant
+	idAllows := layer(LayerIdentity).Allows
+	b, s := layer(LayerPermissionsBoundary), layer(LayerSessionPolicy)
+	bAllows := !b.Applies || b.Allows
+	sAllows := !s.Applies || s.Allows
 
 	switch {
-	case service:
+	case r.Kind == KindService:
 		if grant == MatchNone {
 			blocked[LayerResource] = true
 		}
-	case res.CrossAccount:
+	case r.CrossAccount:
 		if grant == MatchNone {
 			blocked[LayerResource] = true
 		}
@@ -261,23 +272,20 @@ func Evaluate(in *Input) *Result {
 		}
 	}
 
+	r.BlockedBy = []Layer{}
 	for _, l := range layerOrder {
 		if blocked[l] {
-			res.BlockedBy = append(res.BlockedBy, l)
+			r.BlockedBy = append(r.BlockedBy, l)
 		}
 	}
 	switch {
 	case explicit:
-		res.Decision = ExplicitDeny
-	case len(res.BlockedBy) > 0:
-		res.Decision = ImplicitDeny
+		r.Decision = ExplicitDeny
+	case len(r.BlockedBy) > 0:
+		r.Decision = ImplicitDeny
 	default:
-		res.Decision = Allowed
+		r.Decision = Allowed
 	}
-	if res.BlockedBy == nil {
-		res.BlockedBy = []Layer{}
-	}
-	return res
 }
 
 // evalLayer evaluates every statement of the layer's policies.

@@ -1,0 +1,259 @@
+// Package diagnose turns evidence (the request and every policy that applies
+// to it) into a verdict: the decision, every blocking layer, what each layer
+// said and why, and what to change. It combines the answer of AWS's policy
+// simulator, where there is one, with the local policy engine, which answers
+// what the simulator cannot (resource policies for role callers, session
+// policies, RCPs). It knows no SDK and no terminal.
+package diagnose
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+// InputError is a problem with the evidence itself (a broken policy
+// document, a malformed ARN): bad input, not an AWS failure.
+type InputError struct{ Msg string }
+
+func (e *InputError) Error() string { return e.Msg }
+
+// Diagnose evaluates the evidence and explains the outcome.
+func Diagnose(ev *Evidence) (*Verdict, error) {
+	if err := ev.Validate(); err != nil {
+		return nil, err
+	}
+	in, err := buildInput(ev)
+	if err != nil {
+		return nil, err
+	}
+	res := policy.Evaluate(in)
+	local := snapshotOutcomes(res)
+	sim := applySimulation(res, ev.Simulation)
+	if ev.Simulation != nil {
+		agrees := simulatorAgrees(local, res, ev.Simulation)
+		sim.AgreesWithLocal = &agrees
+	}
+	v := &Verdict{
+		Decision:     res.Decision,
+		BlockedBy:    res.BlockedBy,
+		Request:      ev.Request,
+		Caller:       callerInfo(ev, res),
+		Target:       targetInfo(ev),
+		CrossAccount: res.CrossAccount,
+		Simulator:    sim,
+		Problems:     res.Problems,
+		Findings:     []Finding{},
+	}
+	v.Request.Context = ContextValues(in.Request.Context)
+	for _, lr := range res.Layers {
+		v.Layers = append(v.Layers, layerReport(res, lr, sim.Used, &in.Request))
+	}
+	v.Findings = findings(ev, in, res, v)
+	if urlFinding := functionURLCheck(ev, in, res); urlFinding != nil {
+		v.Findings = append(v.Findings, *urlFinding)
+		if v.Decision == policy.Allowed {
+			v.Decision = policy.ImplicitDeny
+		}
+		if !slices.Contains(v.BlockedBy, urlFinding.Layer) {
+			v.BlockedBy = append(v.BlockedBy, urlFinding.Layer)
+		}
+	}
+	v.Summary = summarize(v)
+	return v, nil
+}
+
+// buildInput parses every policy document of the evidence.
+func buildInput(ev *Evidence) (*policy.Input, error) {
+	in := &policy.Input{
+		Request: policy.Request{
+			Principal:       ev.Request.Caller,
+			PrincipalARN:    ev.Caller.ARN,
+			Action:          ev.Request.Action,
+			Resource:        ev.Request.Resource,
+			ResourceAccount: ev.Target.Account,
+			Context:         requestContext(ev),
+		},
+		ServiceLinkedRole: ev.Caller.ServiceLinkedRole,
+	}
+	if _, ok := policy.ParseARN(ev.Request.Resource); !ok {
+		return nil, &InputError{Msg: fmt.Sprintf("request resource %q is not an ARN", ev.Request.Resource)}
+	}
+	if k := in.Request.Kind(); k == policy.KindUnknown {
+		return nil, &InputError{Msg: fmt.Sprintf("request caller %q is neither an IAM principal ARN nor a service principal", ev.Request.Caller)}
+	}
+	parse := func(what string, np NamedPolicy) (policy.Named, error) {
+		p, err := policy.Parse(np.Document)
+		if err != nil {
+			return policy.Named{}, &InputError{Msg: fmt.Sprintf("%s %q: %v", what, np.Name, err)}
+		}
+		return policy.Named{Name: np.Name, Policy: p}, nil
+	}
+	for _, np := range ev.Caller.IdentityPolicies {
+		n, err := parse("identity policy", np)
+		if err != nil {
+			return nil, err
+		}
+		in.Identity = append(in.Identity, n)
+	}
+	if np := ev.Caller.PermissionsBoundary; np != nil {
+		n, err := parse("permissions boundary", *np)
+		if err != nil {
+			return nil, err
+		}
+		in.PermissionsBoundary = &n
+	}
+	for _, np := range ev.Caller.SessionPolicies {
+		n, err := parse("session policy", np)
+		if err != nil {
+			return nil, err
+		}
+		in.SessionPolicies = append(in.SessionPolicies, n)
+	}
+	if np := ev.Target.ResourcePolicy; np != nil {
+		n, err := parse("resource policy", *np)
+		if err != nil {
+			return nil, err
+		}
+		in.Resource = &n
+	}
+	if org := ev.Organization; org != nil {
+		in.ManagementAccount = org.ManagementAccount
+		var err error
+		if in.SCPs, err = parseLevels("SCP", org.SCPs); err != nil {
+			return nil, err
+		}
+		if in.RCPs, err = parseLevels("RCP", org.RCPs); err != nil {
+			return nil, err
+		}
+	}
+	return in, nil
+}
+
+func parseLevels(kind string, levels [][]json.RawMessage) ([][]policy.Named, error) {
+	if levels == nil {
+		return nil, nil
+	}
+	out := make([][]policy.Named, len(levels))
+	for l, docs := range levels {
+		out[l] = []policy.Named{}
+		for i, d := range docs {
+			p, err := policy.Parse(d)
+			if err != nil {
+				return nil, &InputError{Msg: fmt.Sprintf("%s %d at organization level %d: %v", kind, i, l, err)}
+			}
+			name := fmt.Sprintf("%s level %d #%d", kind, l, i)
+			if p.ID != "" {
+				name = p.ID
+			}
+			out[l] = append(out[l], policy.Named{Name: name, Policy: p})
+		}
+	}
+	return out, nil
+}
+
+func callerInfo(ev *Evidence, res *policy.Result) CallerInfo {
+	req := policy.Request{Principal: ev.Request.Caller}
+	return CallerInfo{
+		Principal: ev.Request.Caller,
+		Kind:      res.Kind,
+		Entity:    ev.Caller.ARN,
+		Account:   req.PrincipalAccount(),
+	}
+}
+
+func targetInfo(ev *Evidence) TargetInfo {
+	t := TargetInfo{Function: ev.Target.ARN, Account: ev.Target.Account}
+	if q, ok := strings.CutPrefix(ev.Request.Resource, ev.Target.ARN+":"); ok {
+		t.Qualifier = q
+	}
+	return t
+}
+
+// layerReport lists, for one layer, the statements that decided it: the
+// matching Deny statements, the matching Allow statements, or when nothing
+// allows, the Allow statements that came closest.
+func layerReport(res *policy.Result, lr policy.LayerResult, simUsed bool, req *policy.Request) LayerReport {
+	rep := LayerReport{Layer: lr.Layer, Blocks: res.Blocks(lr.Layer), Source: SourceLocal, Note: lr.Reason, Statements: []StatementReport{}}
+	if simUsed && simulatedLayer(lr.Layer) {
+		rep.Source = SourceSimulator
+	}
+	switch {
+	case !lr.Applies:
+		rep.Result = "notApplicable"
+	case lr.Denies:
+		rep.Result = "denies"
+	case lr.Allows:
+		rep.Result = "allows"
+	default:
+		rep.Result = "noAllow"
+	}
+	if !lr.Applies && !rep.Blocks {
+		return rep
+	}
+	want := policy.Allow
+	if lr.Denies {
+		want = policy.Deny
+	}
+	var matched []policy.StatementTrace
+	for _, st := range lr.Statements {
+		if st.Matched && st.Effect == want {
+			matched = append(matched, st)
+		}
+	}
+	if len(matched) > 0 {
+		for _, st := range matched {
+			rep.Statements = append(rep.Statements, statementReport(st, "matched", req))
+		}
+		return rep
+	}
+	for _, st := range closest(lr.Statements, 3) {
+		rep.Statements = append(rep.Statements, statementReport(st, "closest", req))
+	}
+	return rep
+}
+
+// closest returns up to n Allow statements with the fewest failing
+// elements; a statement whose action matches comes before one whose does
+// not, since it is about the call at hand.
+func closest(sts []policy.StatementTrace, n int) []policy.StatementTrace {
+	var cands []policy.StatementTrace
+	for _, st := range sts {
+		if st.Effect == policy.Allow && !st.Matched {
+			cands = append(cands, st)
+		}
+	}
+	score := func(st policy.StatementTrace) int {
+		s := len(st.Failures) * 10
+		for _, f := range st.Failures {
+			if f.Element == policy.ElemAction || f.Element == policy.ElemNotAction {
+				s += 100
+			}
+		}
+		return s
+	}
+	// Stable selection by score keeps document order among equals.
+	for i := 1; i < len(cands); i++ {
+		for j := i; j > 0 && score(cands[j]) < score(cands[j-1]); j-- {
+			cands[j], cands[j-1] = cands[j-1], cands[j]
+		}
+	}
+	if len(cands) > n {
+		cands = cands[:n]
+	}
+	return cands
+}
+
+func statementReport(st policy.StatementTrace, status string, req *policy.Request) StatementReport {
+	r := StatementReport{Policy: st.Policy, Statement: st.Statement, Sid: st.Sid, Effect: st.Effect, Status: status, Level: st.Level}
+	if status != "matched" {
+		r.Failures = st.Failures
+		for _, f := range st.Failures {
+			r.Reasons = append(r.Reasons, describeMismatch(f, req))
+		}
+	}
+	return r
+}

@@ -1,0 +1,175 @@
+package diagnose
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+// describeMismatch says in words why one element of a statement did not
+// match the request.
+func describeMismatch(f policy.Mismatch, req *policy.Request) string {
+	switch f.Element {
+	case policy.ElemAction:
+		return fmt.Sprintf("Action %s does not include %s", list(f.Values), req.Action)
+	case policy.ElemNotAction:
+		return fmt.Sprintf("%s is excluded by NotAction %s", req.Action, list(f.Values))
+	case policy.ElemResource:
+		if f.Reason != "" {
+			return f.Reason
+		}
+		return describeResource(f.Values, req.Resource)
+	case policy.ElemNotResource:
+		return fmt.Sprintf("%s is excluded by NotResource %s", req.Resource, list(f.Values))
+	case policy.ElemPrincipal:
+		if f.Reason != "" {
+			return f.Reason
+		}
+		return describePrincipal(f.Values, req)
+	case policy.ElemNotPrincipal:
+		return fmt.Sprintf("the caller is listed in NotPrincipal %s, so the statement does not apply to it", list(f.Values))
+	case policy.ElemCondition:
+		return describeCondition(f.Condition)
+	}
+	return string(f.Element) + " does not match"
+}
+
+// functionParts splits a Lambda function ARN into the unqualified ARN and
+// the qualifier ("" when unqualified).
+func functionParts(arn string) (unqualified, qualifier string, ok bool) {
+	a, isARN := policy.ParseARN(arn)
+	if !isARN || a.Service != "lambda" || !strings.HasPrefix(a.Resource, "function:") {
+		return "", "", false
+	}
+	name := strings.TrimPrefix(a.Resource, "function:")
+	if i := strings.IndexByte(name, ':'); i >= 0 {
+		name, qualifier = name[:i], name[i+1:]
+	}
+	a.Resource = "function:" + name
+	return a.String(), qualifier, true
+}
+
+// describeResource explains why none of the statement's resources covers
+// the requested ARN, naming the field that differs.
+func describeResource(values []string, target string) string {
+	unq, qual, isFn := functionParts(target)
+	for _, v := range values {
+		if isFn && qual != "" && v == unq {
+			return fmt.Sprintf("Resource %s is the unqualified function ARN: it covers only unqualified calls, not the qualified call to :%s (add %s:%s or %s:*)", v, qual, unq, qual, unq)
+		}
+		if isFn && qual == "" && v == unq+":*" {
+			return fmt.Sprintf("Resource %s covers only qualified calls (an alias or version), not the unqualified call to %s", v, unq)
+		}
+		if isFn {
+			if vu, vq, ok := functionParts(v); ok && vu == unq && vq != qual && !strings.ContainsAny(vq, "*?") {
+				if qual == "" {
+					return fmt.Sprintf("Resource %s names the qualifier :%s, but the call is unqualified", v, vq)
+				}
+				return fmt.Sprintf("Resource %s names the qualifier :%s, but the call is to :%s", v, vq, qual)
+			}
+		}
+	}
+	if d := fieldDifference(values, target); d != "" {
+		return d
+	}
+	return fmt.Sprintf("Resource %s does not match %s", list(values), target)
+}
+
+// fieldDifference names the first ARN field (partition, service, region,
+// account, resource) in which the closest value differs from target.
+func fieldDifference(values []string, target string) string {
+	t, ok := policy.ParseARN(target)
+	if !ok {
+		return ""
+	}
+	for _, v := range values {
+		a, ok := policy.ParseARN(v)
+		if !ok || strings.ContainsAny(v, "*?") {
+			continue
+		}
+		diffs := 0
+		var what string
+		check := func(name, got, want string) {
+			if got != want {
+				diffs++
+				what = fmt.Sprintf("Resource %s names %s %q, but the call is to %s %q", v, name, got, name, want)
+			}
+		}
+		check("partition", a.Partition, t.Partition)
+		check("service", a.Service, t.Service)
+		check("region", a.Region, t.Region)
+		check("account", a.Account, t.Account)
+		if diffs == 0 && a.Resource != t.Resource {
+			if strings.EqualFold(a.Resource, t.Resource) {
+				return fmt.Sprintf("Resource %s differs from %s only in letter case; ARNs are case-sensitive", v, target)
+			}
+			return fmt.Sprintf("Resource %s names %q, but the call is to %q", v, a.Resource, t.Resource)
+		}
+		if diffs == 1 {
+			return what
+		}
+	}
+	return ""
+}
+
+func describePrincipal(values []string, req *policy.Request) string {
+	kind := req.Kind()
+	var services []string
+	for _, v := range values {
+		if s, ok := strings.CutPrefix(v, "Service:"); ok {
+			services = append(services, s)
+		}
+	}
+	if kind != policy.KindService && len(services) == len(values) && len(services) > 0 {
+		return fmt.Sprintf("Principal names the service %s; the caller is %s %s, which a service principal never matches",
+			strings.Join(services, ", "), article(kind), req.Principal)
+	}
+	if kind == policy.KindService {
+		return fmt.Sprintf("Principal %s does not name the service %s", list(values), req.Principal)
+	}
+	return fmt.Sprintf("Principal %s names neither the caller %s, nor its role or user, nor its account", list(values), req.Principal)
+}
+
+func article(k policy.PrincipalKind) string {
+	switch k {
+	case policy.KindSession:
+		return "the role session"
+	case policy.KindUser:
+		return "the IAM user"
+	case policy.KindRole:
+		return "the role"
+	case policy.KindFederatedUser:
+		return "the federated user"
+	}
+	return "the principal"
+}
+
+// sourceKeys exist only when an AWS service calls on behalf of a resource.
+var sourceKeys = map[string]bool{"aws:sourcearn": true, "aws:sourceaccount": true, "aws:sourceorgid": true, "aws:sourceorgpaths": true}
+
+func describeCondition(c *policy.ConditionTrace) string {
+	if c == nil {
+		return "a condition does not hold"
+	}
+	switch {
+	case c.UnknownOperator:
+		return fmt.Sprintf("condition operator %q is not one the engine knows; the statement is treated as not matching", c.Operator)
+	case len(c.Unresolved) > 0:
+		return fmt.Sprintf("condition %s %s uses the policy variable ${%s}, which has no value in this request", c.Operator, c.Key, strings.Join(c.Unresolved, "}, ${"))
+	case !c.KeyPresent:
+		msg := fmt.Sprintf("condition %s %s %s needs the key %s, which is absent from this request", c.Operator, c.Key, list(c.Values), c.Key)
+		if sourceKeys[strings.ToLower(c.Key)] {
+			msg += " (it exists only when an AWS service calls on behalf of a resource, never in an SDK call from a function, role or user)"
+		}
+		return msg
+	}
+	return fmt.Sprintf("condition %s %s wants %s, the request has %s", c.Operator, c.Key, list(c.Values), list(c.RequestValues))
+}
+
+func list(v []string) string {
+	if len(v) == 1 {
+		return v[0]
+	}
+	return "[" + strings.Join(v, ", ") + "]"
+}

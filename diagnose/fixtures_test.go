@@ -1,0 +1,84 @@
+package diagnose
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+func loadFixture(t *testing.T, name string) *Evidence {
+	t.Helper()
+	f, err := os.Open(filepath.Join("..", "fixtures", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	ev, err := ReadEvidence(f)
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return ev
+}
+
+// TestFixtures diagnoses every bundled scenario and checks what a user
+// would act on: the decision, the blocking layers and the findings.
+func TestFixtures(t *testing.T) {
+	cases := []struct {
+		file      string
+		decision  policy.Decision
+		blockedBy []policy.Layer
+		findings  []string // finding kinds that must be present
+		sources   map[policy.Layer]Source
+	}{
+		{"sam-unqualified-invoke.json", policy.Allowed, nil,
+			[]string{"qualifiedCallsDenied", "servicePrincipalGrant", "resourcePolicyNotNeeded"},
+			map[policy.Layer]Source{policy.LayerIdentity: SourceSimulator, policy.LayerResource: SourceLocal}},
+		{"sam-qualified-invoke.json", policy.ImplicitDeny, []policy.Layer{policy.LayerIdentity},
+			[]string{"blocked", "servicePrincipalGrant", "resourcePolicyNotNeeded"}, nil},
+		{"s3-service-principal.json", policy.ImplicitDeny, []policy.Layer{policy.LayerResource},
+			[]string{"blocked"}, nil},
+		{"s3-service-principal-allowed.json", policy.Allowed, nil, nil, nil},
+		{"cross-account-one-side.json", policy.ImplicitDeny, []policy.Layer{policy.LayerResource},
+			[]string{"crossAccount"}, nil},
+		{"explicit-deny.json", policy.ExplicitDeny, []policy.Layer{policy.LayerIdentity},
+			[]string{"explicitDeny"}, nil},
+		{"boundary-blocks.json", policy.ImplicitDeny, []policy.Layer{policy.LayerPermissionsBoundary},
+			[]string{"blocked"}, nil},
+	}
+	for _, c := range cases {
+		t.Run(c.file, func(t *testing.T) {
+			v, err := Diagnose(loadFixture(t, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Decision != c.decision {
+				t.Errorf("decision %s, want %s (%s)", v.Decision, c.decision, v.Summary)
+			}
+			want := c.blockedBy
+			if want == nil {
+				want = []policy.Layer{}
+			}
+			if !slices.Equal(v.BlockedBy, want) {
+				t.Errorf("blockedBy %v, want %v", v.BlockedBy, want)
+			}
+			for _, kind := range c.findings {
+				if !slices.ContainsFunc(v.Findings, func(f Finding) bool { return f.Kind == kind }) {
+					t.Errorf("no %s finding in %+v", kind, v.Findings)
+				}
+			}
+			for l, src := range c.sources {
+				for _, rep := range v.Layers {
+					if rep.Layer == l && rep.Source != src {
+						t.Errorf("layer %s answered by %s, want %s", l, rep.Source, src)
+					}
+				}
+			}
+			if v.Decision != policy.Allowed && v.Summary == "" {
+				t.Error("empty summary")
+			}
+		})
+	}
+}
