@@ -32,7 +32,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	}
 	res := policy.Evaluate(in)
 	local := snapshotOutcomes(res)
-	sim := applySimulation(res, ev.Simulation)
+	sim := applySimulation(res, ev.Simulation, ev.SimulatorUnavailable)
 	if ev.Simulation != nil {
 		agrees := simulatorAgrees(local, res, ev.Simulation)
 		sim.AgreesWithLocal = &agrees
@@ -50,7 +50,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	}
 	v.Request.Context = ContextValues(in.Request.Context)
 	for _, lr := range res.Layers {
-		v.Layers = append(v.Layers, layerReport(res, lr, sim.Used, &in.Request))
+		v.Layers = append(v.Layers, layerReport(res, lr, ev.Simulation, &in.Request))
 	}
 	v.Findings = findings(ev, in, res, v)
 	if urlFinding := functionURLCheck(ev, in, res); urlFinding != nil {
@@ -176,9 +176,9 @@ func targetInfo(ev *Evidence) TargetInfo {
 // layerReport lists, for one layer, the statements that decided it: the
 // matching Deny statements, the matching Allow statements, or when nothing
 // allows, the Allow statements that came closest.
-func layerReport(res *policy.Result, lr policy.LayerResult, simUsed bool, req *policy.Request) LayerReport {
+func layerReport(res *policy.Result, lr policy.LayerResult, sim *Simulation, req *policy.Request) LayerReport {
 	rep := LayerReport{Layer: lr.Layer, Blocks: res.Blocks(lr.Layer), Source: SourceLocal, Note: lr.Reason, Statements: []StatementReport{}}
-	if simUsed && simulatedLayer(lr.Layer) {
+	if sim != nil && simulatedLayer(lr.Layer) && (lr.Layer != policy.LayerSCP || sim.AllowedByOrganizations != nil) {
 		rep.Source = SourceSimulator
 	}
 	switch {
@@ -208,6 +208,11 @@ func layerReport(res *policy.Result, lr policy.LayerResult, simUsed bool, req *p
 		for _, st := range matched {
 			rep.Statements = append(rep.Statements, statementReport(st, "matched", req))
 		}
+		return rep
+	}
+	// Near misses matter where the call is denied: in the blocking layers,
+	// and in the resource policy, where users often look first.
+	if res.Decision == policy.Allowed || (!rep.Blocks && lr.Layer != policy.LayerResource) {
 		return rep
 	}
 	for _, st := range closest(lr.Statements, 3) {

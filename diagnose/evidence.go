@@ -22,9 +22,11 @@ type Evidence struct {
 	Target       Target        `json:"target"`
 	Organization *Organization `json:"organization"`
 	Simulation   *Simulation   `json:"simulation"`
-	// Notes record why a piece of evidence is missing or how it was read
-	// (for example "simulator refused: AccessDenied on
-	// iam:SimulatePrincipalPolicy").
+	// SimulatorUnavailable says why simulation is null: the simulator was
+	// refused, failed, or not asked (--no-simulate, a service principal
+	// caller).
+	SimulatorUnavailable string `json:"simulatorUnavailable,omitempty"`
+	// Notes record how pieces of evidence were read or why one is missing.
 	Notes []string `json:"notes,omitempty"`
 }
 

@@ -31,9 +31,12 @@ func simulatedLayer(l policy.Layer) bool {
 // applySimulation lays the simulator's answer over the local result for the
 // layers it covers, and recombines. AWS's simulator is the authority on the
 // identity side: where it answers, its answer decides.
-func applySimulation(res *policy.Result, sim *Simulation) SimulatorInfo {
+func applySimulation(res *policy.Result, sim *Simulation, unavailable string) SimulatorInfo {
 	if sim == nil {
-		return SimulatorInfo{Note: "not used: the local engine answered every layer"}
+		if unavailable == "" {
+			unavailable = "no simulation recorded in the evidence"
+		}
+		return SimulatorInfo{Note: "not used (" + unavailable + "); the local engine answered every layer"}
 	}
 	info := SimulatorInfo{Used: true, Decision: sim.Decision,
 		Note: "answered for identity policies, permissions boundary and SCPs; resource policy, session policies and RCPs were evaluated locally"}

@@ -1,0 +1,287 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/why-denied/why-denied/awsclient"
+	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/policy"
+	"github.com/why-denied/why-denied/report"
+)
+
+// evidenceSource reads evidence from an account: awsclient.Client, or a fake
+// in tests.
+type evidenceSource interface {
+	FetchEvidence(ctx context.Context, req awsclient.Request) (*diagnose.Evidence, error)
+	Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose.Simulation, error)
+}
+
+// deps are what the commands need from outside.
+type deps struct {
+	newSource func(ctx context.Context, opts awsclient.Options) (evidenceSource, error)
+}
+
+func defaultDeps() deps {
+	return deps{newSource: func(ctx context.Context, opts awsclient.Options) (evidenceSource, error) {
+		return awsclient.New(ctx, opts)
+	}}
+}
+
+// diagnoseOptions holds the flags and arguments of the main command.
+type diagnoseOptions struct {
+	IO   streams
+	Deps deps
+
+	Caller, Target string
+	Action         string
+	Context        []string
+	SourceArn      string
+	SourceAccount  string
+	Output         string
+
+	Profile, CallerProfile, TargetProfile string
+	Region, EndpointURL                   string
+	Timeout                               time.Duration
+
+	NoSimulate   bool
+	Snapshot     string
+	FromSnapshot string
+
+	format report.Format
+	ctx    diagnose.ContextValues
+}
+
+const diagnoseExamples = `  # Why can function RequestFunction not invoke ProcessorFunction's alias "live"?
+  why-denied RequestFunction ProcessorFunction:live
+
+  # A role, a user, or a session ARN pasted from an error message as the caller
+  why-denied role/deploy-role my-function
+  why-denied arn:aws:sts::111111111111:assumed-role/RequestRole/RequestFunction arn:aws:lambda:us-east-1:111111111111:function:ProcessorFunction
+
+  # An S3 bucket notification: a service principal with its source
+  why-denied s3.amazonaws.com thumbnailer --source-arn arn:aws:s3:::uploads --source-account 111111111111
+
+  # Cross-account: read each side with its own profile
+  why-denied --caller-profile dev --target-profile prod arn:aws:iam::222222222222:role/OrderService billing-fn
+
+  # JSON for scripts; exit code 0 allowed, 1 denied, 2 bad input, 3 incomplete
+  why-denied -o json RequestFunction ProcessorFunction | jq .blockedBy
+
+  # Save the evidence, then diagnose it offline (no credentials needed)
+  why-denied --snapshot evidence.json RequestFunction ProcessorFunction
+  why-denied --from-snapshot evidence.json`
+
+func newDiagnoseCmd(io streams, d deps, runF func(*diagnoseOptions) error) *cobra.Command {
+	opts := &diagnoseOptions{IO: io, Deps: d}
+	cmd := &cobra.Command{
+		Use:   "why-denied CALLER TARGET",
+		Short: "Tell why a call to a Lambda function is denied, and what to change",
+		Long: `why-denied reads the caller's identity policies (inline, managed, permissions
+boundary) and the target function's resource policy, read-only; asks AWS's policy
+simulator where it can answer; evaluates locally what it cannot; and prints which
+layer blocks the call, which statement came closest, and what to change.
+
+CALLER is a Lambda function name or ARN (its execution role's session calls),
+role/NAME or a role ARN, user/NAME or a user ARN, an assumed-role session ARN, or a
+service principal such as s3.amazonaws.com.
+TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
+		Example: diagnoseExamples,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if opts.FromSnapshot != "" {
+				if len(args) != 0 {
+					return usagef("with --from-snapshot, CALLER and TARGET come from the evidence file; omit them")
+				}
+				return nil
+			}
+			if len(args) != 2 {
+				return usagef("expected CALLER and TARGET, got %d argument(s) (see why-denied --help)", len(args))
+			}
+			for i, a := range args {
+				if strings.TrimSpace(a) == "" {
+					return usagef("%s is empty", []string{"CALLER", "TARGET"}[i])
+				}
+			}
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 2 {
+				opts.Caller, opts.Target = args[0], args[1]
+			}
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return diagnoseRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&opts.Action, "action", awsclient.DefaultAction, "the action to diagnose")
+	f.StringArrayVar(&opts.Context, "context", nil, "a request condition key, `KEY=VALUE` (repeat for more keys or values)")
+	f.StringVar(&opts.SourceArn, "source-arn", "", "aws:SourceArn of a service-principal call (e.g. the S3 bucket ARN)")
+	f.StringVar(&opts.SourceAccount, "source-account", "", "aws:SourceAccount of a service-principal call")
+	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	f.StringVar(&opts.Profile, "profile", "", "AWS profile for both sides (default: the SDK's default chain)")
+	f.StringVar(&opts.CallerProfile, "caller-profile", "", "AWS profile that reads the caller's account (default: --profile)")
+	f.StringVar(&opts.TargetProfile, "target-profile", "", "AWS profile that reads the target function's account (default: --profile)")
+	f.StringVar(&opts.Region, "region", "", "AWS region (default: the profile's)")
+	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a local emulator)")
+	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "total time allowed for AWS calls, retries included")
+	f.BoolVar(&opts.NoSimulate, "no-simulate", false, "do not call iam:SimulatePrincipalPolicy; evaluate every layer locally")
+	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
+	f.StringVar(&opts.FromSnapshot, "from-snapshot", "", "diagnose offline from an evidence `FILE` (no credentials needed)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	for _, name := range []string{"action", "context", "source-arn", "source-account", "profile", "caller-profile", "target-profile", "region", "endpoint-url"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
+	return cmd
+}
+
+// validate checks the flags and turns them into typed values.
+func (o *diagnoseOptions) validate() error {
+	var err error
+	if o.format, err = report.ParseFormat(o.Output); err != nil {
+		return &usageError{err.Error()}
+	}
+	if o.Timeout <= 0 {
+		return usagef("--timeout must be positive, got %s", o.Timeout)
+	}
+	if o.Action == "" || !strings.Contains(o.Action, ":") {
+		return usagef("--action %q is not of the form service:Action (e.g. lambda:InvokeFunction)", o.Action)
+	}
+	if o.FromSnapshot != "" && o.Snapshot != "" {
+		return usagef("--snapshot and --from-snapshot cannot be used together")
+	}
+	o.ctx = diagnose.ContextValues{}
+	for _, kv := range o.Context {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return usagef("--context %q is not KEY=VALUE", kv)
+		}
+		o.ctx[k] = append(o.ctx[k], v)
+	}
+	if o.SourceArn != "" {
+		if _, ok := policy.ParseARN(o.SourceArn); !ok {
+			return usagef("--source-arn %q is not an ARN", o.SourceArn)
+		}
+		o.ctx["aws:SourceArn"] = []string{o.SourceArn}
+	}
+	if o.SourceAccount != "" {
+		if !isAccountID(o.SourceAccount) {
+			return usagef("--source-account %q is not a 12-digit account ID", o.SourceAccount)
+		}
+		o.ctx["aws:SourceAccount"] = []string{o.SourceAccount}
+	}
+	if o.FromSnapshot != "" && (len(o.ctx) > 0 || o.Action != awsclient.DefaultAction) {
+		return usagef("with --from-snapshot the request comes from the evidence file; --action, --context, --source-arn and --source-account do not apply")
+	}
+	return nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
+	ev, err := o.evidence(ctx)
+	if err != nil {
+		return err
+	}
+	if o.Snapshot != "" {
+		if err := writeSnapshot(o.Snapshot, ev); err != nil {
+			return err
+		}
+	}
+	v, err := diagnose.Diagnose(ev)
+	if err != nil {
+		return err
+	}
+	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	if v.Decision != policy.Allowed {
+		return deniedError{}
+	}
+	return nil
+}
+
+// evidence reads the evidence file, or the account.
+func (o *diagnoseOptions) evidence(ctx context.Context) (*diagnose.Evidence, error) {
+	if o.FromSnapshot != "" {
+		return readSnapshot(o.FromSnapshot)
+	}
+	src, err := o.Deps.newSource(ctx, awsclient.Options{
+		Profile:       o.Profile,
+		CallerProfile: o.CallerProfile,
+		TargetProfile: o.TargetProfile,
+		Region:        o.Region,
+		EndpointURL:   o.EndpointURL,
+		Timeout:       o.Timeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx})
+	if err != nil {
+		return nil, err
+	}
+	if o.NoSimulate {
+		ev.SimulatorUnavailable = "--no-simulate was given"
+		return ev, nil
+	}
+	sim, err := src.Simulate(ctx, ev)
+	var simErr *awsclient.SimulatorError
+	switch {
+	case errors.As(err, &simErr):
+		ev.SimulatorUnavailable = simErr.Error()
+	case err != nil:
+		return nil, err
+	default:
+		ev.Simulation = sim
+	}
+	return ev, nil
+}
+
+func readSnapshot(path string) (*diagnose.Evidence, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &usageError{fmt.Sprintf("reading evidence file: %v", err)}
+	}
+	defer f.Close()
+	ev, err := diagnose.ReadEvidence(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return ev, nil
+}
+
+func writeSnapshot(path string, ev *diagnose.Evidence) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return &usageError{fmt.Sprintf("writing evidence file: %v", err)}
+	}
+	if err := diagnose.WriteEvidence(f, ev); err != nil {
+		f.Close()
+		return fmt.Errorf("writing evidence file %s: %w", path, err)
+	}
+	return f.Close()
+}

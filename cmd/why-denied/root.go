@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/spf13/cobra"
+)
+
+// run builds the command tree, executes it and returns the exit code.
+func run(args []string, io streams) int {
+	root := newRootCmd(io, defaultDeps())
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	if err != nil && !errors.As(err, &deniedError{}) {
+		fmt.Fprintln(io.Err, "why-denied: "+oneLine(err.Error()))
+	}
+	return exitCode(err)
+}
+
+func newRootCmd(io streams, deps deps) *cobra.Command {
+	cmd := newDiagnoseCmd(io, deps, nil)
+	cmd.SilenceUsage = true
+	cmd.SilenceErrors = true
+	cmd.SetIn(io.In)
+	cmd.SetOut(io.Out)
+	cmd.SetErr(io.Err)
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &usageError{err.Error() + " (see why-denied --help)"}
+	})
+	cmd.AddCommand(newVersionCmd(io))
+	cmd.CompletionOptions.HiddenDefaultCmd = false
+	return cmd
+}
