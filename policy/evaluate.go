@@ -181,6 +181,12 @@ func Evaluate(in *Input) *Result {
 		identity.Applies, identity.Reason = false, why
 		boundary.Applies, boundary.Reason = false, why
 		session.Applies, session.Reason = false, why
+	} else if kind == KindAccount {
+		// "All requests are implicitly denied with the exception of the AWS
+		// account root user, which has full access" (Policy evaluation
+		// logic). SCPs and explicit Denies still apply.
+		identity.Applies, identity.Allows = true, true
+		identity.Reason = "the account root user has full access to its account"
 	} else if len(in.Identity) == 0 {
 		identity.Reason = "the caller has no identity-based policies"
 	}

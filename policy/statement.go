@@ -42,7 +42,9 @@ const (
 	MatchSession PrincipalMatch = "session"
 	// MatchUser: the IAM user's ARN.
 	MatchUser PrincipalMatch = "user"
-	// MatchRole: the role's ARN (covers all its sessions).
+	// MatchRole: the role's ARN (covers all its sessions), or the IAM user
+	// behind a federated user session: limited by boundary and session
+	// policies.
 	MatchRole PrincipalMatch = "role"
 	// MatchAccount: the caller's account (root ARN or bare account ID).
 	MatchAccount PrincipalMatch = "account"
@@ -322,7 +324,18 @@ func (c principalChain) identities() []identity {
 		ids = append(ids, identity{c.direct, MatchUser})
 	case KindRole:
 		ids = append(ids, identity{c.direct, MatchRole})
-	case KindFederatedUser, KindUnknown:
+	case KindFederatedUser:
+		// A grant to the IAM user who federated is limited by boundary and
+		// session policy, like a grant to a role ARN ("Policy evaluation
+		// logic": "if a resource-based policy grants permission to the ARN
+		// of the IAM user who federated, then requests made by the federated
+		// user during the session are limited by an implicit deny in a
+		// permission boundary or session policy").
+		if c.entity != "" {
+			ids = append(ids, identity{c.entity, MatchRole})
+		}
+		ids = append(ids, identity{c.direct, MatchSession})
+	case KindUnknown:
 		ids = append(ids, identity{c.direct, MatchSession})
 	}
 	return ids
