@@ -244,6 +244,7 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*diagnose.Evidence, err
 	if err != nil {
 		return nil, err
 	}
+	ev.Simulation = nil
 	if o.NoSimulate {
 		ev.SimulatorUnavailable = "--no-simulate was given"
 		return ev, nil
