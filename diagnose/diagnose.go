@@ -50,7 +50,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	}
 	v.Request.Context = ContextValues(in.Request.Context)
 	for _, lr := range res.Layers {
-		v.Layers = append(v.Layers, layerReport(res, lr, ev.Simulation, &in.Request))
+		v.Layers = append(v.Layers, layerReport(res, lr, ev.Simulation, in))
 	}
 	v.Findings = findings(ev, in, res, v)
 	if urlFinding := functionURLCheck(ev, in, res); urlFinding != nil {
@@ -62,6 +62,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 			v.BlockedBy = append(v.BlockedBy, urlFinding.Layer)
 		}
 	}
+	proposeFixes(ev, in, res, v)
 	v.Summary = summarize(v)
 	return v, nil
 }
@@ -176,7 +177,8 @@ func targetInfo(ev *Evidence) TargetInfo {
 // layerReport lists, for one layer, the statements that decided it: the
 // matching Deny statements, the matching Allow statements, or when nothing
 // allows, the Allow statements that came closest.
-func layerReport(res *policy.Result, lr policy.LayerResult, sim *Simulation, req *policy.Request) LayerReport {
+func layerReport(res *policy.Result, lr policy.LayerResult, sim *Simulation, in *policy.Input) LayerReport {
+	req := &in.Request
 	rep := LayerReport{Layer: lr.Layer, Blocks: res.Blocks(lr.Layer), Source: SourceLocal, Note: lr.Reason, Statements: []StatementReport{}}
 	if sim != nil && simulatedLayer(lr.Layer) && (lr.Layer != policy.LayerSCP || sim.AllowedByOrganizations != nil) {
 		rep.Source = SourceSimulator
@@ -206,7 +208,11 @@ func layerReport(res *policy.Result, lr policy.LayerResult, sim *Simulation, req
 	}
 	if len(matched) > 0 {
 		for _, st := range matched {
-			rep.Statements = append(rep.Statements, statementReport(st, "matched", req))
+			r := statementReport(st, "matched", req)
+			if st.Effect == policy.Deny {
+				r.Reasons = whyMatched(statementOf(in, st), st, req)
+			}
+			rep.Statements = append(rep.Statements, r)
 		}
 		return rep
 	}
@@ -261,4 +267,35 @@ func statementReport(st policy.StatementTrace, status string, req *policy.Reques
 		}
 	}
 	return r
+}
+
+// statementOf finds the parsed statement a trace is about.
+func statementOf(in *policy.Input, st policy.StatementTrace) *policy.Statement {
+	var np *policy.Named
+	switch st.Layer {
+	case policy.LayerIdentity:
+		if st.PolicyIndex < len(in.Identity) {
+			np = &in.Identity[st.PolicyIndex]
+		}
+	case policy.LayerResource:
+		np = in.Resource
+	case policy.LayerPermissionsBoundary:
+		np = in.PermissionsBoundary
+	case policy.LayerSessionPolicy:
+		if st.PolicyIndex < len(in.SessionPolicies) {
+			np = &in.SessionPolicies[st.PolicyIndex]
+		}
+	case policy.LayerSCP, policy.LayerRCP:
+		levels := in.SCPs
+		if st.Layer == policy.LayerRCP {
+			levels = in.RCPs
+		}
+		if st.Level < len(levels) && st.PolicyIndex < len(levels[st.Level]) {
+			np = &levels[st.Level][st.PolicyIndex]
+		}
+	}
+	if np == nil || np.Policy == nil || st.Statement >= len(np.Policy.Statements) {
+		return nil
+	}
+	return &np.Policy.Statements[st.Statement]
 }

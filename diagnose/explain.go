@@ -173,3 +173,35 @@ func list(v []string) string {
 	}
 	return "[" + strings.Join(v, ", ") + "]"
 }
+
+// whyMatched says why a statement (a Deny, typically) applies to the
+// request: which action, resource, principal and conditions matched.
+func whyMatched(s *policy.Statement, tr policy.StatementTrace, req *policy.Request) []string {
+	if s == nil {
+		return nil
+	}
+	var out []string
+	if s.NotAction {
+		out = append(out, fmt.Sprintf("NotAction %s does not exclude %s", list(s.Actions), req.Action))
+	} else {
+		out = append(out, fmt.Sprintf("Action %s covers %s", list(s.Actions), req.Action))
+	}
+	switch {
+	case !s.HasResource:
+	case s.NotResource:
+		out = append(out, fmt.Sprintf("NotResource %s does not exclude %s", list(s.Resources), req.Resource))
+	default:
+		out = append(out, fmt.Sprintf("Resource %s covers %s", list(s.Resources), req.Resource))
+	}
+	if tr.Principal != policy.MatchNone && s.Principal != nil {
+		out = append(out, fmt.Sprintf("the principal element covers the caller (as its %s)", tr.Principal))
+	}
+	for _, c := range tr.Conditions {
+		if c.KeyPresent {
+			out = append(out, fmt.Sprintf("condition %s %s %s holds: the request has %s", c.Operator, c.Key, list(c.Values), list(c.RequestValues)))
+		} else {
+			out = append(out, fmt.Sprintf("condition %s %s %s holds with the key absent from the request", c.Operator, c.Key, list(c.Values)))
+		}
+	}
+	return out
+}

@@ -55,9 +55,15 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 	case "denies":
 		st := rep.Statements[0]
 		f.Kind = "explicitDeny"
-		f.Message = fmt.Sprintf("an explicit Deny in the %s %q (statement %s) matches this call; a Deny wins over every Allow", name, st.Policy, statementName(st))
-		if st.Effect == policy.Deny && len(rep.Statements) > 1 {
+		f.Message = fmt.Sprintf("an explicit Deny in the %s %q, statement %s, matches this call, and a Deny wins over every Allow", name, st.Policy, statementName(st))
+		if len(st.Reasons) > 0 {
+			f.Message += ": " + strings.Join(st.Reasons, "; ")
+		}
+		if len(rep.Statements) > 1 {
 			f.Message += fmt.Sprintf(" (%d Deny statements match)", len(rep.Statements))
+		}
+		if rep.Layer == policy.LayerSCP || rep.Layer == policy.LayerRCP {
+			f.Message += ". Organization policies are owned by the management account: ask its administrators"
 		}
 		return f
 	}

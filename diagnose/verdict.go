@@ -119,6 +119,9 @@ type Fix struct {
 	CLI string `json:"cli,omitempty"`
 	// CloudFormation is the SAM/CloudFormation snippet.
 	CloudFormation string `json:"cloudFormation,omitempty"`
+	// Caveat says what else the change opens, when it cannot be narrower
+	// (exempting a caller from a Deny exempts it from all of the Deny).
+	Caveat string `json:"caveat,omitempty"`
 	// Verified is true when the fix was applied to the evidence and the
 	// request re-evaluated as allowed.
 	Verified bool `json:"verified"`

@@ -176,6 +176,9 @@ func (p *printer) bullet(s string) { p.line(wrap("  - ", "    ", s, 100)) }
 
 func (p *printer) fix(f diagnose.Fix) {
 	p.line(wrap("    fix: ", "         ", f.Description, 100))
+	if f.Caveat != "" {
+		p.line(wrap("         caveat: ", "         ", f.Caveat, 100))
+	}
 	if f.Statement != "" {
 		p.line(indent("         ", f.Statement))
 	}
