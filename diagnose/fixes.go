@@ -9,8 +9,8 @@ import (
 	"github.com/why-denied/why-denied/policy"
 )
 
-// candidate is a proposed change, with the function that applies it to an
-// engine input so that it can be checked before it is shown.
+// candidate is a proposed fix, made of changes to the evidence, checked
+// before it is shown.
 type candidate struct {
 	// ids name the elementary changes the candidate is made of; a candidate
 	// that contains every change of one already shown is not shown.
@@ -20,23 +20,25 @@ type candidate struct {
 	// else opens instead of rejecting the fix.
 	widens  bool
 	fix     Fix
-	layers  []policy.Layer // layers the change touches
-	apply   func(*policy.Input)
 	finding int // index of the finding it belongs to
 }
 
+// maxFixesPerFinding keeps the output short: the first (narrowest) fixes.
+const maxFixesPerFinding = 3
+
 // proposeFixes attaches verified fixes to the findings of a denied verdict.
-// Every candidate is applied to a copy of the evidence and the request
-// re-evaluated: a fix is shown only if the request becomes allowed, and
-// only if the same change leaves a call to another function and another
-// action as they were (it grants nothing beyond the request).
+// Every candidate is applied to a copy of the evidence (ApplyChanges) and
+// the copy diagnosed again: a fix is shown only if the request becomes
+// allowed, and only if the same change does not also allow a call to
+// another function or another action that was denied before (it grants
+// nothing beyond the request).
 func proposeFixes(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) {
 	if v.Decision == policy.Allowed {
 		return
 	}
 	localBlocked := policy.Evaluate(in).BlockedBy
 	// Layers only the simulator saw blocking (SCPs whose documents were not
-	// read, say) cannot be changed by a fix to other layers.
+	// read, say) cannot be fixed by a change elsewhere.
 	var simOnly []policy.Layer
 	for _, l := range v.BlockedBy {
 		if !slices.Contains(localBlocked, l) {
@@ -46,14 +48,15 @@ func proposeFixes(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict
 	fx := fixer{ev: ev, in: in, res: res, v: v}
 	var shown [][]string
 	for _, c := range fx.candidates() {
+		if c.finding < 0 || len(v.Findings[c.finding].Fixes) >= maxFixesPerFinding {
+			continue
+		}
 		if containsAll(c.ids, shown) || !fx.verify(&c, simOnly) {
 			continue
 		}
 		shown = append(shown, c.ids)
 		c.fix.Verified = true
-		if c.finding >= 0 && c.finding < len(v.Findings) {
-			v.Findings[c.finding].Fixes = append(v.Findings[c.finding].Fixes, c.fix)
-		}
+		v.Findings[c.finding].Fixes = append(v.Findings[c.finding].Fixes, c.fix)
 	}
 }
 
@@ -81,7 +84,7 @@ type fixer struct {
 	v   *Verdict
 }
 
-// findingFor returns the index of the first finding about layer l.
+// findingFor returns the index of the first blocking finding about layer l.
 func (f *fixer) findingFor(l policy.Layer) int {
 	for i, fd := range f.v.Findings {
 		if fd.Layer == l && fd.Severity == SeverityBlocking {
@@ -91,8 +94,8 @@ func (f *fixer) findingFor(l policy.Layer) int {
 	return -1
 }
 
-// candidates lists the changes to try, least privilege first. When several
-// layers block, each candidate combines one change per blocking layer.
+// candidates lists the fixes to try, least privilege first: one option per
+// blocking layer, combined when several layers block.
 func (f *fixer) candidates() []candidate {
 	req := f.in.Request
 	unq, qual, isFn := functionParts(req.Resource)
@@ -100,10 +103,6 @@ func (f *fixer) candidates() []candidate {
 	if strings.EqualFold(req.Action, "lambda:InvokeFunctionUrl") {
 		actions = append(actions, "lambda:InvokeFunction")
 	}
-
-	// One list of options per blocking layer; a candidate takes one option
-	// from each list. A layer with an explicit Deny offers narrowing the
-	// Deny, alone or with a grant.
 	var parts [][]candidate
 	for _, l := range f.v.BlockedBy {
 		var grants []candidate
@@ -114,7 +113,9 @@ func (f *fixer) candidates() []candidate {
 				resources = append(resources, []string{unq, unq + ":*"})
 			}
 			for _, rs := range resources {
-				grants = append(grants, f.identityGrant(actions, rs))
+				if c, ok := f.identityGrant(actions, rs); ok {
+					grants = append(grants, c)
+				}
 			}
 		case policy.LayerResource:
 			grants = append(grants, f.resourceGrant(actions))
@@ -159,18 +160,15 @@ func combine(parts [][]candidate) []candidate {
 		var next []candidate
 		for _, acc := range out {
 			for _, o := range opts {
-				c := candidate{finding: acc.finding, layers: append(slices.Clone(acc.layers), o.layers...), ids: append(slices.Clone(acc.ids), o.ids...), widens: acc.widens || o.widens}
+				c := candidate{
+					finding: acc.finding,
+					ids:     append(slices.Clone(acc.ids), o.ids...),
+					widens:  acc.widens || o.widens,
+					fix:     mergeFix(acc.fix, o.fix),
+				}
 				if c.finding < 0 {
 					c.finding = o.finding
 				}
-				accApply, oApply := acc.apply, o.apply
-				c.apply = func(in *policy.Input) {
-					if accApply != nil {
-						accApply(in)
-					}
-					oApply(in)
-				}
-				c.fix = mergeFix(acc.fix, o.fix)
 				next = append(next, c)
 			}
 		}
@@ -183,44 +181,45 @@ func mergeFix(a, b Fix) Fix {
 	if a.Description == "" {
 		return b
 	}
-	join := func(x, y string) string {
-		if x == "" {
-			return y
+	join := func(x, y, sep string) string {
+		if x == "" || y == "" {
+			return x + y
 		}
-		if y == "" {
-			return x
-		}
-		return x + "\n" + y
+		return x + sep + y
 	}
 	return Fix{
 		Description:    a.Description + "; and " + b.Description,
-		Caveat:         strings.TrimPrefix(a.Caveat+"; "+b.Caveat, "; "),
-		Statement:      join(a.Statement, b.Statement),
-		CLI:            join(a.CLI, b.CLI),
-		CloudFormation: join(a.CloudFormation, b.CloudFormation),
+		Caveat:         join(a.Caveat, b.Caveat, "; "),
+		Statement:      join(a.Statement, b.Statement, "\n"),
+		CLI:            join(a.CLI, b.CLI, "\n"),
+		CloudFormation: join(a.CloudFormation, b.CloudFormation, "\n"),
+		Changes:        append(slices.Clone(a.Changes), b.Changes...),
 	}
 }
 
-// verify applies c to a copy of the input and checks that the request is
-// allowed, and that the same change does not open a different function or
-// a different action that was closed before.
+// verify applies the fix to a copy of the evidence and checks that the
+// request is allowed, and that another function and another action that
+// were denied stay denied.
 func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
 	for _, l := range simOnly {
-		if !slices.Contains(c.layers, l) {
+		if !slices.ContainsFunc(c.fix.Changes, func(ch Change) bool { return ch.Layer == l }) {
 			return false
 		}
 	}
-	after := cloneInput(f.in)
-	c.apply(after)
-	if policy.Evaluate(after).Decision != policy.Allowed {
+	fixedEv, err := ApplyChanges(f.ev, c.fix.Changes)
+	if err != nil {
+		return false
+	}
+	after, err := buildInput(fixedEv)
+	if err != nil || policy.Evaluate(after).Decision != policy.Allowed {
 		return false
 	}
 	for _, probe := range probes(f.in.Request) {
-		before := cloneInput(f.in)
+		before := *f.in
 		before.Request = probe
-		fixed := cloneInput(after)
+		fixed := *after
 		fixed.Request = probe
-		if policy.Evaluate(before).Decision != policy.Allowed && policy.Evaluate(fixed).Decision == policy.Allowed {
+		if policy.Evaluate(&before).Decision != policy.Allowed && policy.Evaluate(&fixed).Decision == policy.Allowed {
 			if !c.widens {
 				return false
 			}
@@ -230,7 +229,7 @@ func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
 	return true
 }
 
-// probes are requests the fix must not newly allow: another function in the
+// probes are requests a fix must not newly allow: another function in the
 // same account and region, and an action that changes the function.
 func probes(req policy.Request) []policy.Request {
 	var out []policy.Request
@@ -241,24 +240,7 @@ func probes(req policy.Request) []policy.Request {
 	}
 	write := req
 	write.Action = "lambda:UpdateFunctionCode"
-	out = append(out, write)
-	return out
-}
-
-// cloneInput copies an input deeply enough for a fix to change it.
-func cloneInput(in *policy.Input) *policy.Input {
-	c := *in
-	c.Identity = slices.Clone(in.Identity)
-	c.SessionPolicies = slices.Clone(in.SessionPolicies)
-	if in.Resource != nil {
-		r := *in.Resource
-		c.Resource = &r
-	}
-	if in.PermissionsBoundary != nil {
-		b := *in.PermissionsBoundary
-		c.PermissionsBoundary = &b
-	}
-	return &c
+	return append(out, write)
 }
 
 // stmt is a policy statement with its elements in the order AWS writes
@@ -277,10 +259,14 @@ type document struct {
 	Statement []stmt `json:"Statement"`
 }
 
-// statementJSON renders v as indented JSON.
-func statementJSON(v any) string {
+func indented(v any) string {
 	b, _ := json.MarshalIndent(v, "", "  ")
 	return string(b)
+}
+
+func compact(v any) json.RawMessage {
+	b, _ := json.Marshal(v)
+	return b
 }
 
 func grantStatement(actions, resources []string) stmt {
@@ -294,51 +280,33 @@ func oneOrMany(v []string) any {
 	return v
 }
 
-// withStatement returns a copy of np with one more statement.
-func withStatement(np policy.Named, st stmt) policy.Named {
-	b, _ := json.Marshal(document{Version: "2012-10-17", Statement: []stmt{st}})
-	extra := policy.MustParse(string(b))
-	p := &policy.Policy{Version: "2012-10-17"}
-	if np.Policy != nil {
-		p.Version, p.ID = np.Policy.Version, np.Policy.ID
-		p.Statements = slices.Clone(np.Policy.Statements)
-	}
-	s := extra.Statements[0]
-	s.Index = len(p.Statements)
-	p.Statements = append(p.Statements, s)
-	return policy.Named{Name: np.Name, Policy: p}
-}
-
-func newPolicy(name string, st stmt) policy.Named {
-	return withStatement(policy.Named{Name: name}, st)
-}
+// fixPolicyName is the name of the inline policy a fix adds.
+const fixPolicyName = "why-denied-invoke"
 
 // identityGrant adds an inline policy to the caller's role or user.
-func (f *fixer) identityGrant(actions, resources []string) candidate {
-	st := grantStatement(actions, resources)
+func (f *fixer) identityGrant(actions, resources []string) (candidate, bool) {
 	entity := f.ev.Caller.ARN
+	if entity == "" {
+		return candidate{}, false
+	}
+	st := grantStatement(actions, resources)
+	doc := document{Version: "2012-10-17", Statement: []stmt{st}}
 	kind, name := entityName(entity)
-	doc := statementJSON(document{Version: "2012-10-17", Statement: []stmt{st}})
-	compact, _ := json.Marshal(document{Version: "2012-10-17", Statement: []stmt{st}})
 	desc := fmt.Sprintf("allow %s on %s in the caller's identity policy", strings.Join(actions, " and "), strings.Join(resources, " and "))
 	if len(resources) > 1 {
 		desc += " (every version and alias of the function, and the unqualified call)"
 	}
-	cli := fmt.Sprintf("aws iam put-%s-policy --%s-name %s --policy-name why-denied-invoke --policy-document '%s'", kind, kind, name, compact)
 	return candidate{
+		ids: []string{"identity:" + strings.Join(resources, ",")},
 		fix: Fix{
 			Description:    desc,
-			Statement:      doc,
-			CLI:            cli,
+			Statement:      indented(doc),
+			CLI:            fmt.Sprintf("aws iam put-%s-policy --%s-name %s --policy-name %s --policy-document '%s'", kind, kind, name, fixPolicyName, compact(doc)),
 			CloudFormation: samIdentitySnippet(actions, resources),
+			Changes:        []Change{{Layer: policy.LayerIdentity, Kind: addStatement, Policy: fixPolicyName, Document: compact(st)}},
 		},
-		ids:     []string{"identity:" + strings.Join(resources, ",")},
-		layers:  []policy.Layer{policy.LayerIdentity},
 		finding: f.findingFor(policy.LayerIdentity),
-		apply: func(in *policy.Input) {
-			in.Identity = append(in.Identity, newPolicy("why-denied-invoke", st))
-		},
-	}
+	}, true
 }
 
 func samIdentitySnippet(actions, resources []string) string {
@@ -354,9 +322,9 @@ func samIdentitySnippet(actions, resources []string) string {
 	return strings.TrimRight(b.String(), "\n")
 }
 
-// samResource writes a function ARN as a !Sub on the function's logical ID,
-// which is how templates name it (the ID is assumed to be the function
-// name).
+// samResource writes a function ARN as a !GetAtt or !Sub on the function's
+// logical ID, as templates name it (the ID is taken to be the function name;
+// the literal ARN follows as a comment).
 func samResource(arn string) string {
 	unq, qual, ok := functionParts(arn)
 	if !ok {
@@ -380,72 +348,61 @@ func entityName(arn string) (kind, name string) {
 }
 
 // resourceGrant adds a statement to the function's resource policy for the
-// qualifier called: the role (not a session, whose name changes), or the
-// service with the source conditions of the request.
+// qualifier called: to the role (not the session, whose name changes), or
+// to the service with the request's source conditions.
 func (f *fixer) resourceGrant(actions []string) candidate {
 	req := f.in.Request
 	unq, qual, _ := functionParts(req.Resource)
 	fnName := unq[strings.LastIndexByte(unq, ':')+1:]
+	service := req.Kind() == policy.KindService
+	who := req.Principal
 	var principal map[string]any
-	var cliPrincipal string
 	cond := map[string]any{}
-	extra := ""
-	if req.Kind() == policy.KindService {
-		principal = map[string]any{"Service": req.Principal}
-		cliPrincipal = req.Principal
+	var extra, cfnExtra string
+	if service {
+		principal = map[string]any{"Service": who}
 		if v, ok := req.Context.Lookup("aws:SourceArn"); ok && len(v) == 1 {
 			cond["ArnLike"] = map[string]any{"AWS:SourceArn": v[0]}
 			extra += " --source-arn " + v[0]
+			cfnExtra += "\n    SourceArn: " + v[0]
 		}
 		if v, ok := req.Context.Lookup("aws:SourceAccount"); ok && len(v) == 1 {
 			cond["StringEquals"] = map[string]any{"AWS:SourceAccount": v[0]}
 			extra += " --source-account " + v[0]
+			cfnExtra += "\n    SourceAccount: " + v[0]
 		}
 	} else {
-		who := f.ev.Caller.ARN
-		if who == "" {
-			who = req.Principal
+		if f.ev.Caller.ARN != "" {
+			who = f.ev.Caller.ARN
 		}
 		principal = map[string]any{"AWS": who}
-		cliPrincipal = who
 	}
-	st := stmt{Sid: "why-denied-invoke", Effect: "Allow", Principal: principal, Action: oneOrMany(actions), Resource: req.Resource}
+	st := stmt{Sid: fixPolicyName, Effect: "Allow", Principal: principal, Action: oneOrMany(actions), Resource: req.Resource}
 	if len(cond) > 0 {
 		st.Condition = cond
 	}
 	var cli []string
 	for _, a := range actions {
-		c := fmt.Sprintf("aws lambda add-permission --function-name %s", fnName)
+		c := "aws lambda add-permission --function-name " + fnName
 		if qual != "" {
 			c += " --qualifier " + qual
 		}
-		c += fmt.Sprintf(" --statement-id why-denied-%s --action %s --principal %s%s", strings.ToLower(strings.TrimPrefix(a, "lambda:")), a, cliPrincipal, extra)
+		c += fmt.Sprintf(" --statement-id why-denied-%s --action %s --principal %s%s", strings.ToLower(strings.TrimPrefix(a, "lambda:")), a, who, extra)
 		cli = append(cli, c)
 	}
-	cfn := fmt.Sprintf("# CloudFormation / SAM\nInvokePermission:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: %s\n    Action: %s\n    Principal: %s", samResource(req.Resource), actions[0], cliPrincipal)
-	if v, ok := req.Context.Lookup("aws:SourceArn"); ok && len(v) == 1 && req.Kind() == policy.KindService {
-		cfn += "\n    SourceArn: " + v[0]
-	}
-	if v, ok := req.Context.Lookup("aws:SourceAccount"); ok && len(v) == 1 && req.Kind() == policy.KindService {
-		cfn += "\n    SourceAccount: " + v[0]
-	}
-	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", cliPrincipal, strings.Join(actions, " and "))
+	cfn := fmt.Sprintf("# CloudFormation / SAM\nInvokePermission:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: %s\n    Action: %s\n    Principal: %s%s", samResource(req.Resource), actions[0], who, cfnExtra)
+	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", who, strings.Join(actions, " and "))
 	if qual != "" {
 		desc += " for qualifier " + qual + " (a function's resource policy applies only to the qualifier it was added for)"
 	}
+	name := "function policy"
+	if f.ev.Target.ResourcePolicy != nil {
+		name = f.ev.Target.ResourcePolicy.Name
+	}
 	return candidate{
-		fix:     Fix{Description: desc, Statement: statementJSON(st), CLI: strings.Join(cli, "\n"), CloudFormation: cfn},
 		ids:     []string{"resource"},
-		layers:  []policy.Layer{policy.LayerResource},
+		fix:     Fix{Description: desc, Statement: indented(st), CLI: strings.Join(cli, "\n"), CloudFormation: cfn, Changes: []Change{{Layer: policy.LayerResource, Kind: addStatement, Policy: name, Document: compact(st)}}},
 		finding: f.findingFor(policy.LayerResource),
-		apply: func(in *policy.Input) {
-			base := policy.Named{Name: "function policy"}
-			if in.Resource != nil {
-				base = *in.Resource
-			}
-			n := withStatement(base, st)
-			in.Resource = &n
-		},
 	}
 }
 
@@ -453,26 +410,22 @@ func (f *fixer) resourceGrant(actions []string) candidate {
 func (f *fixer) boundaryGrant(actions []string) candidate {
 	req := f.in.Request
 	st := grantStatement(actions, []string{req.Resource})
-	b := f.ev.Caller.PermissionsBoundary
-	arn := "BOUNDARY_POLICY_ARN"
-	if b != nil && b.ARN != "" {
-		arn = b.ARN
+	arn, name := "BOUNDARY_POLICY_ARN", ""
+	if b := f.ev.Caller.PermissionsBoundary; b != nil {
+		name = b.Name
+		if b.ARN != "" {
+			arn = b.ARN
+		}
 	}
 	return candidate{
+		ids: []string{"boundary"},
 		fix: Fix{
-			Description: fmt.Sprintf("allow %s on %s in the permissions boundary %s (a boundary is usually owned by a platform team: check with them)", strings.Join(actions, " and "), req.Resource, arn),
-			Statement:   statementJSON(st),
-			CLI:         fmt.Sprintf("aws iam create-policy-version --policy-arn %s --set-as-default --policy-document file://boundary-with-statement.json", arn),
+			Description: fmt.Sprintf("allow %s on %s in the permissions boundary %s (boundaries are usually owned by a platform team: check with them)", strings.Join(actions, " and "), req.Resource, arn),
+			Statement:   indented(st),
+			CLI:         fmt.Sprintf("aws iam create-policy-version --policy-arn %s --set-as-default --policy-document file://boundary-with-the-statement.json", arn),
+			Changes:     []Change{{Layer: policy.LayerPermissionsBoundary, Kind: addStatement, Policy: name, Document: compact(st)}},
 		},
-		ids:     []string{"boundary"},
-		layers:  []policy.Layer{policy.LayerPermissionsBoundary},
 		finding: f.findingFor(policy.LayerPermissionsBoundary),
-		apply: func(in *policy.Input) {
-			if in.PermissionsBoundary != nil {
-				n := withStatement(*in.PermissionsBoundary, st)
-				in.PermissionsBoundary = &n
-			}
-		},
 	}
 }
 
@@ -481,24 +434,20 @@ func (f *fixer) sessionGrant(actions []string) candidate {
 	req := f.in.Request
 	st := grantStatement(actions, []string{req.Resource})
 	return candidate{
+		ids: []string{"session"},
 		fix: Fix{
 			Description: fmt.Sprintf("include %s on %s in the session policy passed to AssumeRole (or GetFederationToken) when the session is created", strings.Join(actions, " and "), req.Resource),
-			Statement:   statementJSON(st),
+			Statement:   indented(st),
+			Changes:     []Change{{Layer: policy.LayerSessionPolicy, Kind: addStatement, Policy: "session policy", Document: compact(st)}},
 		},
-		ids:     []string{"session"},
-		layers:  []policy.Layer{policy.LayerSessionPolicy},
 		finding: f.findingFor(policy.LayerSessionPolicy),
-		apply: func(in *policy.Input) {
-			in.SessionPolicies = append(in.SessionPolicies, newPolicy("session policy", st))
-		},
 	}
 }
 
 // denyExceptions narrows every Deny of layer l that matches the request.
 func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 	var opts [][]candidate
-	lr := f.res.Layer(l)
-	for _, st := range lr.Statements {
+	for _, st := range f.res.Layer(l).Statements {
 		if st.Matched && st.Effect == policy.Deny {
 			c, ok := f.denyException(l, st)
 			if !ok {
@@ -513,61 +462,30 @@ func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 	return combine(opts)[0], true
 }
 
-// denyException narrows a matching Deny so that it no longer applies to
-// this caller. A Deny is usually deliberate: the fix says so.
+// denyException exempts the caller from a matching Deny with a condition.
+// A Deny is usually deliberate: the fix says so, and what else the
+// exemption opens.
 func (f *fixer) denyException(layer policy.Layer, st policy.StatementTrace) (candidate, bool) {
 	if layer == policy.LayerSCP || layer == policy.LayerRCP {
 		return candidate{}, false
 	}
-	who := f.ev.Caller.ARN
-	key, op := "aws:PrincipalArn", "ArnNotEquals"
+	who, key, op := f.ev.Caller.ARN, "aws:PrincipalArn", "ArnNotEquals"
 	if f.in.Request.Kind() == policy.KindService {
 		who, key, op = f.in.Request.Principal, "aws:PrincipalServiceName", "StringNotEquals"
 	}
 	if who == "" {
 		return candidate{}, false
 	}
-	name := st.Policy
-	idx := st.PolicyIndex
-	stmt := st.Statement
-	id := fmt.Sprintf("deny:%s:%d:%d", layer, idx, stmt)
-	desc := fmt.Sprintf("the Deny in %q statement %d looks deliberate: only if its owner agrees that %s should be exempt, add the condition %s %s to it", name, stmt, who, op, key)
+	cond := map[string]any{op: map[string]any{key: who}}
 	return candidate{
+		ids:    []string{fmt.Sprintf("deny:%s:%s:%d", layer, st.Policy, st.Statement)},
+		widens: true,
 		fix: Fix{
-			Description: desc,
-			Statement:   statementJSON(map[string]any{"Condition": map[string]any{op: map[string]any{key: who}}}),
-			Caveat:      "exempting the caller from this Deny statement exempts it for everything the statement covers, not only this call",
+			Description: fmt.Sprintf("the Deny in %q statement %d looks deliberate: only if its owner agrees that %s should be exempt, add the condition %s %s to it", st.Policy, st.Statement, who, op, key),
+			Statement:   indented(map[string]any{"Condition": cond}),
+			Caveat:      "exempting the caller from this Deny statement exempts it from everything the statement covers, not only this call",
+			Changes:     []Change{{Layer: layer, Kind: addCondition, Policy: st.Policy, Statement: st.Statement, Document: compact(cond)}},
 		},
-		ids:     []string{id},
-		widens:  true,
-		layers:  []policy.Layer{layer},
 		finding: f.findingFor(layer),
-		apply: func(in *policy.Input) {
-			edit := func(np *policy.Named) {
-				if np == nil || np.Policy == nil || stmt >= len(np.Policy.Statements) {
-					return
-				}
-				p := *np.Policy
-				p.Statements = slices.Clone(p.Statements)
-				s := p.Statements[stmt]
-				s.Conditions = append(slices.Clone(s.Conditions), policy.Condition{Operator: op, Key: key, Values: []string{who}})
-				p.Statements[stmt] = s
-				np.Policy = &p
-			}
-			switch layer {
-			case policy.LayerIdentity:
-				if idx < len(in.Identity) {
-					edit(&in.Identity[idx])
-				}
-			case policy.LayerResource:
-				edit(in.Resource)
-			case policy.LayerPermissionsBoundary:
-				edit(in.PermissionsBoundary)
-			case policy.LayerSessionPolicy:
-				if idx < len(in.SessionPolicies) {
-					edit(&in.SessionPolicies[idx])
-				}
-			}
-		},
 	}, true
 }

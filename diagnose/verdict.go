@@ -122,6 +122,9 @@ type Fix struct {
 	// Caveat says what else the change opens, when it cannot be narrower
 	// (exempting a caller from a Deny exempts it from all of the Deny).
 	Caveat string `json:"caveat,omitempty"`
+	// Changes are the edits of the evidence the fix consists of, for
+	// scripts (and for checking the fix: see ApplyChanges).
+	Changes []Change `json:"changes"`
 	// Verified is true when the fix was applied to the evidence and the
 	// request re-evaluated as allowed.
 	Verified bool `json:"verified"`
