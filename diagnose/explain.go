@@ -12,7 +12,7 @@ import (
 func describeMismatch(f policy.Mismatch, req *policy.Request) string {
 	switch f.Element {
 	case policy.ElemAction:
-		return fmt.Sprintf("Action %s does not include %s", list(f.Values), req.Action)
+		return fmt.Sprintf("Action %s does not include %s", list(f.Values), req.Action) + actionHint(f.Values, req.Action)
 	case policy.ElemNotAction:
 		return fmt.Sprintf("%s is excluded by NotAction %s", req.Action, list(f.Values))
 	case policy.ElemResource:
@@ -115,6 +115,12 @@ func fieldDifference(values []string, target string) string {
 
 func describePrincipal(values []string, req *policy.Request) string {
 	kind := req.Kind()
+	for _, v := range values {
+		id := strings.TrimPrefix(v, "AWS:")
+		if uniqueID(id) {
+			return fmt.Sprintf("Principal %s is a unique ID, not an ARN: AWS shows a principal this way when the role or user it named was deleted; a role recreated with the same name has a new ID, so the statement no longer applies to it (name the role's ARN again)", id)
+		}
+	}
 	var services []string
 	for _, v := range values {
 		if s, ok := strings.CutPrefix(v, "Service:"); ok {
@@ -204,4 +210,57 @@ func whyMatched(s *policy.Statement, tr policy.StatementTrace, req *policy.Reque
 		}
 	}
 	return out
+}
+
+// uniqueID recognizes IAM unique IDs (AROA... roles, AIDA... users), which a
+// policy shows in place of an ARN once the principal was deleted.
+func uniqueID(s string) bool {
+	if len(s) < 16 || !(strings.HasPrefix(s, "AROA") || strings.HasPrefix(s, "AIDA")) {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// actionHint explains common action mistakes around Lambda invokes.
+func actionHint(values []string, action string) string {
+	for _, v := range values {
+		lv, la := strings.ToLower(v), strings.ToLower(action)
+		switch {
+		case lv == "lambda:invokeasync" && la == "lambda:invokefunction":
+			return " (lambda:InvokeAsync is the deprecated asynchronous API; the Invoke API needs lambda:InvokeFunction)"
+		case lv == "lambda:invoke" && la == "lambda:invokefunction":
+			return " (there is no action lambda:Invoke: the Invoke API is authorized as lambda:InvokeFunction)"
+		case lv == "lambda:invokefunctionurl" && la == "lambda:invokefunction":
+			return " (lambda:InvokeFunctionUrl covers only function URLs; the Invoke API needs lambda:InvokeFunction)"
+		case !strings.ContainsAny(v, "*?") && editDistance(lv, la) <= 2:
+			return fmt.Sprintf(" (did you mean %s? %s is not an action)", action, v)
+		}
+	}
+	return ""
+}
+
+// editDistance is the Levenshtein distance of a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }

@@ -28,6 +28,7 @@ func findings(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) []
 		out = append(out, blockingFinding(rep, in, v))
 	}
 	out = append(out, servicePrincipalGrants(res, &in.Request)...)
+	out = append(out, grantKindFindings(res)...)
 	if f := qualifiedCallWarning(in, res); f != nil {
 		out = append(out, *f)
 	}
@@ -78,8 +79,15 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 	default:
 		f.Message = fmt.Sprintf("no %s allows %s on %s", name, in.Request.Action, in.Request.Resource)
 	}
+	if rep.Layer == policy.LayerIdentity && v.CrossAccount {
+		f.Message += fmt.Sprintf("; the call crosses accounts (%s -> %s), so both sides must allow: the caller's identity policy as well as the function's resource policy", v.Caller.Account, v.Target.Account)
+	}
 	if rep.Layer == policy.LayerIdentity && len(in.Identity) == 0 {
 		f.Message += " (the caller has no identity-based policies)"
+	}
+	if rep.Layer == policy.LayerPermissionsBoundary {
+		kind, name := entityName(v.Caller.Entity)
+		f.Message += fmt.Sprintf("; the boundary is set on the %s (aws iam get-%s --%s-name %s shows it) and is usually managed by a platform or security team", kind, kind, kind, name)
 	}
 	if rep.Layer == policy.LayerSCP && rep.Source == SourceSimulator && len(rep.Statements) == 0 {
 		f.Message += "; SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
@@ -228,4 +236,31 @@ func summarize(v *Verdict) string {
 		words[i] = layerWords[l]
 	}
 	return fmt.Sprintf("DENIED (%s) by the %s", v.Decision, strings.Join(words, " and the "))
+}
+
+// grantKindFindings explain resource policy grants whose principal form
+// decides the outcome: a grant to the role ARN is limited by the boundary
+// and session policies where one to the session ARN is not; a grant to the
+// account delegates to the account's identity policies.
+func grantKindFindings(res *policy.Result) []Finding {
+	resource := res.Layer(policy.LayerResource)
+	if resource == nil || !resource.Applies || res.Kind == policy.KindService {
+		return nil
+	}
+	var out []Finding
+	switch resource.Grant {
+	case policy.MatchRole:
+		for _, l := range []policy.Layer{policy.LayerPermissionsBoundary, policy.LayerSessionPolicy} {
+			if res.Blocks(l) {
+				out = append(out, Finding{Kind: "roleGrantLimited", Severity: SeverityInfo, Layer: policy.LayerResource,
+					Message: fmt.Sprintf("the resource policy names the role ARN, so its grant is limited by the %s; a grant that names the session ARN would not be (but a session ARN changes with every session)", layerWords[l])})
+			}
+		}
+	case policy.MatchAccount:
+		if !res.CrossAccount && res.Blocks(policy.LayerIdentity) {
+			out = append(out, Finding{Kind: "accountGrant", Severity: SeverityInfo, Layer: policy.LayerResource,
+				Message: "the resource policy names the account (its root or ID), not the caller: that delegates the decision to the account's identity policies and grants nothing by itself, so the caller's identity policy must allow the call"})
+		}
+	}
+	return out
 }

@@ -173,14 +173,9 @@ func ParseDenial(msg string) (*Denial, error) {
 	if !actionRE.MatchString(d.Action) {
 		return nil, &InputError{Msg: `AccessDenied message without an action: expected "is not authorized to perform: SERVICE:ACTION", e.g. lambda:InvokeFunction`}
 	}
+	rest = strings.TrimLeft(rest, " ")
 	if m := onResourceRE.FindStringIndex(rest); m != nil {
-		d.Resource, rest = nextToken(rest[m[1]:])
-		if iamBareTypes[d.Resource] {
-			// IAM prints some resources as "role NAME", not as an ARN.
-			var name string
-			name, rest = nextToken(rest)
-			d.Resource = strings.TrimSpace(d.Resource + " " + name)
-		}
+		d.Resource, rest = resourceAfter(rest[m[1]:])
 	}
 	d.readContext(rest)
 	d.readWrapper(s)
@@ -195,21 +190,36 @@ func ParseDenial(msg string) (*Denial, error) {
 }
 
 // callerBefore finds the caller in the text before "is not authorized":
-// "User: ARN" as AWS prints it, "User ARN" without the colon, or nothing
-// ("User is not authorized ...", which some services print).
+// "User: ARN" as AWS prints it, "User NAME" without the colon, a bare ARN,
+// or nothing ("User is not authorized ...", which some services print).
 func callerBefore(before string) string {
-	if i := strings.LastIndex(before, "User:"); i >= 0 {
-		f := strings.Fields(before[i+len("User:"):])
-		if len(f) == 0 {
-			return ""
-		}
-		return trimToken(f[len(f)-1])
-	}
 	f := strings.Fields(before)
-	if n := len(f); n >= 2 && f[n-2] == "User" || n >= 1 && strings.HasPrefix(trimToken(f[n-1]), "arn:") {
-		return trimToken(f[n-1])
+	if len(f) == 0 {
+		return ""
+	}
+	last := trimToken(f[len(f)-1])
+	switch {
+	case last == "User":
+		return ""
+	case len(f) >= 2 && strings.TrimSuffix(f[len(f)-2], ":") == "User", strings.HasPrefix(last, "arn:"):
+		return last
 	}
 	return ""
+}
+
+// resourceAfter reads the resource after "on resource:" and returns the rest.
+func resourceAfter(s string) (resource, rest string) {
+	resource, rest = nextToken(s)
+	switch {
+	case resource == "because" || resource == "with":
+		return "", s // "on resource:" with nothing after it
+	case iamBareTypes[resource]:
+		// IAM prints some resources as "role NAME", not as an ARN.
+		var name string
+		name, rest = nextToken(rest)
+		resource = strings.TrimSpace(resource + " " + name)
+	}
+	return resource, rest
 }
 
 // readContext reads the clause after the resource: "because no TYPE allows

@@ -1,0 +1,39 @@
+package diagnose
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+// FuzzParseDenial feeds arbitrary text to the message parser: no input may
+// panic, an error is one non-empty line, and a parsed message has an action
+// and a layer the rest of the tool knows. Seeds: testdata/fuzz/FuzzParseDenial
+// and every message of testdata/messages.json.
+func FuzzParseDenial(f *testing.F) {
+	for _, c := range loadMessageCases(f) {
+		f.Add(c.Message)
+	}
+	known := map[policy.Layer]bool{"": true, policy.LayerIdentity: true, policy.LayerResource: true,
+		policy.LayerPermissionsBoundary: true, policy.LayerSessionPolicy: true, policy.LayerSCP: true,
+		policy.LayerRCP: true, LayerVPCEndpoint: true}
+	f.Fuzz(func(t *testing.T, msg string) {
+		d, err := ParseDenial(msg)
+		if err != nil {
+			if e := err.Error(); e == "" || strings.ContainsAny(e, "\n\r") {
+				t.Fatalf("error %q is not one non-empty line", e)
+			}
+			return
+		}
+		if d.Action == "" || strings.ContainsAny(d.Action, " \t\n") {
+			t.Fatalf("action %q", d.Action)
+		}
+		if strings.ContainsAny(d.Caller, " \t\n") {
+			t.Fatalf("caller %q", d.Caller)
+		}
+		if !known[d.Layer] || !known[d.Via] {
+			t.Fatalf("layer %q via %q", d.Layer, d.Via)
+		}
+	})
+}
