@@ -15,11 +15,11 @@ func ParseARN(s string) (ARN, bool) {
 	if !strings.HasPrefix(s, "arn:") {
 		return ARN{}, false
 	}
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) != 6 {
+	f, ok := splitARN(s)
+	if !ok {
 		return ARN{}, false
 	}
-	return ARN{Partition: parts[1], Service: parts[2], Region: parts[3], Account: parts[4], Resource: parts[5]}, true
+	return ARN{Partition: f[1], Service: f[2], Region: f[3], Account: f[4], Resource: f[5]}, true
 }
 
 func (a ARN) String() string {

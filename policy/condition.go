@@ -34,6 +34,7 @@ type operator struct {
 	set      string // "", "ForAnyValue" or "ForAllValues"
 	negated  bool
 	kind     opKind
+	cmp      cmp
 }
 
 type opKind int
@@ -125,7 +126,7 @@ func parseOperator(name string) operator {
 	if !ok || (b.kind == opNull && (op.ifExists || op.set != "")) {
 		return operator{kind: opUnknown}
 	}
-	op.base, op.kind, op.negated = rest, b.kind, b.negated
+	op.base, op.kind, op.negated, op.cmp = rest, b.kind, b.negated, b.cmp
 	return op
 }
 
@@ -142,7 +143,12 @@ func parseOperator(name string) operator {
 //     ForAllValues: every request value does (true for an empty set).
 func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 	tr := ConditionTrace{Operator: c.Operator, Key: c.Key, Values: c.Values}
-	op := parseOperator(c.Operator)
+	var op operator
+	if c.op != nil {
+		op = *c.op
+	} else {
+		op = parseOperator(c.Operator)
+	}
 	reqVals, present := ctx.Lookup(c.Key)
 	tr.RequestValues, tr.KeyPresent = reqVals, present
 	if op.kind == opUnknown {
@@ -173,6 +179,13 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		}
 		pats = append(pats, p)
 		tr.Values[i] = p.text
+	}
+
+	if len(tr.Unresolved) > 0 {
+		// "If AWS cannot resolve a variable, this might cause the entire
+		// statement to be invalid": the condition does not hold, whatever
+		// the operator.
+		return tr
 	}
 
 	switch op.set {
@@ -286,9 +299,7 @@ func exact(p pattern) pattern {
 	return pattern{text: p.text, literal: lit}
 }
 
-func opCmp(op operator) cmp {
-	return baseOps[strings.ToLower(op.base)].cmp
-}
+func opCmp(op operator) cmp { return op.cmp }
 
 // compareNumbers compares request value v against policy value p: the
 // condition reads "v <op> p". Numbers are compared exactly (integers or

@@ -130,9 +130,10 @@ func (r *Result) Blocks(l Layer) bool {
 func Evaluate(in *Input) *Result {
 	req := &in.Request
 	chain := chainOf(req)
+	chain.hasBoundary = in.PermissionsBoundary != nil
 	kind := chain.kind
 	service := kind == KindService
-	res := &Result{Kind: kind, CrossAccount: !service && req.PrincipalAccount() != req.resourceAccount()}
+	res := &Result{Kind: kind, CrossAccount: !service && req.PrincipalAccount() != req.resourceAccount(), Layers: make([]LayerResult, 0, len(layerOrder))}
 
 	// Organization policies.
 	scp := evalOrgLayer(LayerSCP, in.SCPs, req, chain)
@@ -207,6 +208,21 @@ func Evaluate(in *Input) *Result {
 	return res
 }
 
+// layerSet is a set of layers without allocation.
+type layerSet [8]bool
+
+func (s *layerSet) index(l Layer) int {
+	for i, x := range layerOrder {
+		if x == l {
+			return i
+		}
+	}
+	return len(layerOrder)
+}
+
+func (s *layerSet) add(l Layer)      { s[s.index(l)] = true }
+func (s *layerSet) has(l Layer) bool { return s[s.index(l)] }
+
 // Recombine decides the request from the layers' outcomes (Applies,
 // Allows, Denies, Grant), setting Decision and BlockedBy. Evaluate calls it;
 // a caller that learns a layer's outcome elsewhere (AWS's policy simulator)
@@ -218,18 +234,18 @@ func (r *Result) Recombine() {
 		}
 		return &LayerResult{Layer: l}
 	}
-	blocked := map[Layer]bool{}
+	blocked := layerSet{}
 	explicit := false
 	for i := range r.Layers {
 		lr := &r.Layers[i]
 		if lr.Applies && lr.Denies {
-			blocked[lr.Layer] = true
+			blocked.add(lr.Layer)
 			explicit = true
 		}
 	}
 	for _, org := range []*LayerResult{layer(LayerSCP), layer(LayerRCP)} {
 		if org.Applies && !org.Allows {
-			blocked[org.Layer] = true
+			blocked.add(org.Layer)
 		}
 	}
 
@@ -242,20 +258,20 @@ func (r *Result) Recombine() {
 	switch {
 	case r.Kind == KindService:
 		if grant == MatchNone {
-			blocked[LayerResource] = true
+			blocked.add(LayerResource)
 		}
 	case r.CrossAccount:
 		if grant == MatchNone {
-			blocked[LayerResource] = true
+			blocked.add(LayerResource)
 		}
 		if !idAllows {
-			blocked[LayerIdentity] = true
+			blocked.add(LayerIdentity)
 		}
 		if !bAllows {
-			blocked[LayerPermissionsBoundary] = true
+			blocked.add(LayerPermissionsBoundary)
 		}
 		if !sAllows {
-			blocked[LayerSessionPolicy] = true
+			blocked.add(LayerSessionPolicy)
 		}
 	default:
 		direct := grant == MatchSession
@@ -263,16 +279,16 @@ func (r *Result) Recombine() {
 		viaIdentity := (idAllows || grant == MatchRole) && bAllows && sAllows
 		if !(direct || viaUser || viaIdentity) {
 			if grant == MatchUser {
-				blocked[LayerSessionPolicy] = true
+				blocked.add(LayerSessionPolicy)
 			} else {
 				if !idAllows && grant != MatchRole {
-					blocked[LayerIdentity] = true
+					blocked.add(LayerIdentity)
 				}
 				if !bAllows {
-					blocked[LayerPermissionsBoundary] = true
+					blocked.add(LayerPermissionsBoundary)
 				}
 				if !sAllows {
-					blocked[LayerSessionPolicy] = true
+					blocked.add(LayerSessionPolicy)
 				}
 			}
 		}
@@ -280,7 +296,7 @@ func (r *Result) Recombine() {
 
 	r.BlockedBy = []Layer{}
 	for _, l := range layerOrder {
-		if blocked[l] {
+		if blocked.has(l) {
 			r.BlockedBy = append(r.BlockedBy, l)
 		}
 	}

@@ -196,7 +196,10 @@ func (g *gen) scenario() Case {
 		if g.c.kind == "session" && g.chance(0.25) {
 			session = append(session, g.doc(g.identityStmt, 1, 2))
 			if g.chance(0.15) {
-				session = append(session, g.doc(g.identityStmt, 1, 1))
+				// Inline and managed session policies, in one Version.
+				d := g.doc(g.identityStmt, 1, 1)
+				d.Version = session[0].Version
+				session = append(session, d)
 			}
 		}
 	}
@@ -221,12 +224,12 @@ func (g *gen) scenario() Case {
 		c.Policies.PermissionsBoundary = rawDoc(boundary)
 	}
 
-	where := "same account"
-	if g.c.account != genAcct {
-		where = "cross account"
-	}
-	if g.c.kind == "service" {
-		where = "service principal"
+	who := g.c.kind + ", same account"
+	switch {
+	case g.c.kind == "service":
+		who = "service principal " + g.c.principal
+	case g.c.account != genAcct:
+		who = g.c.kind + ", cross account"
 	}
 	var layers []string
 	for _, l := range []struct {
@@ -237,15 +240,15 @@ func (g *gen) scenario() Case {
 			layers = append(layers, l.name)
 		}
 	}
-	c.Description = fmt.Sprintf("generated: %s %s, %s on %s; layers: %s", g.c.kind, where, g.action, strings.TrimPrefix(g.resource, "arn:aws:lambda:"), strings.Join(layers, ", "))
+	c.Description = fmt.Sprintf("generated: %s; %s on %s; layers: %s", who, g.action, strings.TrimPrefix(g.resource, "arn:aws:lambda:"), strings.Join(layers, ", "))
 	return c
 }
 
 func (g *gen) caller() caller {
-	switch weighted(g, []string{"sessionSame", "sessionCross", "user", "service"}, []int{10, 4, 3, 3}) {
+	switch kind := weighted(g, []string{"sessionSame", "sessionCross", "user", "service"}, []int{10, 4, 3, 3}); kind {
 	case "sessionSame", "sessionCross":
 		acct := genAcct
-		if g.r.IntN(14) < 4 {
+		if kind == "sessionCross" {
 			acct = genOtherAcct
 		}
 		path := weighted(g, []string{"", "service-role/", "app/team/"}, []int{5, 4, 1})
@@ -310,8 +313,8 @@ func (g *gen) doc(stmt func() genStmt, min, max int) *genDoc {
 	return d
 }
 
-// orgDoc is an SCP or RCP document: Version 2012-10-17 only (Organizations
-// rejects other versions).
+// orgDoc is an SCP or RCP document, in Version 2012-10-17 (the only one the
+// RCP syntax allows; SCPs are written the same way).
 func (g *gen) orgDoc(stmt func() genStmt, max int) *genDoc {
 	d := &genDoc{Version: "2012-10-17"}
 	for i, n := 0, 1+g.r.IntN(max); i < n; i++ {

@@ -241,7 +241,8 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 			if err != nil {
 				return nil, &ParseError{Element: "Condition." + op + "." + key, Msg: err.Error()}
 			}
-			out = append(out, Condition{Operator: op, Key: key, Values: vals})
+			parsed := parseOperator(op)
+			out = append(out, Condition{Operator: op, Key: key, Values: vals, op: &parsed})
 		}
 	}
 	return out, nil

@@ -61,4 +61,8 @@ type Condition struct {
 	Operator string
 	Key      string
 	Values   []string
+
+	// op caches the parsed Operator (set by Parse); a Condition built by
+	// hand is parsed when evaluated.
+	op *operator
 }

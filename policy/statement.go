@@ -1,6 +1,9 @@
 package policy
 
-import "strings"
+import (
+	"fmt"
+	"strings"
+)
 
 // Element names a statement element in a trace.
 type Element string
@@ -201,12 +204,15 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 	}
 	matched := false
 	substituted := false
+	unresolved := ""
 	for _, r := range st.Resources {
 		p := plain(r)
 		if vars && strings.Contains(r, "${") {
 			var ok bool
+			var miss string
 			substituted = true
-			if p, ok, _ = substitute(r, req.Context); !ok {
+			if p, ok, miss = substituteResource(r, req.Context); !ok {
+				unresolved = miss
 				continue
 			}
 		}
@@ -214,6 +220,13 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 			matched = true
 			break
 		}
+	}
+	if unresolved != "" && st.NotResource {
+		// "If AWS cannot resolve a variable, this might cause the entire
+		// statement to be invalid": an exclusion that cannot be computed
+		// does not make the statement apply.
+		return Mismatch{Element: ElemNotResource, Values: st.Resources, Got: req.Resource,
+			Reason: fmt.Sprintf("NotResource uses the policy variable ${%s}, which has no value in this request, so the statement does not apply", unresolved)}, true
 	}
 	if matched != st.NotResource {
 		return Mismatch{}, false
@@ -227,7 +240,7 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 		// Show the values as they were compared.
 		shown = make([]string, 0, len(st.Resources))
 		for _, r := range st.Resources {
-			if p, ok, _ := substitute(r, req.Context); ok {
+			if p, ok, _ := substituteResource(r, req.Context); ok {
 				shown = append(shown, p.text)
 			} else {
 				shown = append(shown, r)
@@ -260,6 +273,9 @@ type principalChain struct {
 	entity  string // role or user ARN with path ("" when not an IAM entity)
 	account string // 12-digit account ID
 	service string // service principal name
+	// hasBoundary: the caller has a permissions boundary (NotPrincipal
+	// with Deny then always applies to it).
+	hasBoundary bool
 }
 
 func chainOf(req *Request) principalChain {
@@ -294,7 +310,11 @@ func matchPrincipal(st *Statement, chain principalChain) (PrincipalMatch, *Misma
 	// NotPrincipal: the statement applies unless every identity of the
 	// caller is listed. AWS: to exclude a role session, list the account,
 	// the role and the session ARN ("AWS JSON policy elements:
-	// NotPrincipal").
+	// NotPrincipal"). And "using NotPrincipal with Deny ... will always deny
+	// any IAM principal that has a permissions boundary", listed or not.
+	if chain.hasBoundary && st.Effect == Deny {
+		return MatchSession, nil
+	}
 	for _, id := range chain.identities() {
 		if !p.lists(id, chain) {
 			return MatchSession, nil
@@ -355,11 +375,14 @@ func (c principalChain) bestMatch(p *Principal) PrincipalMatch {
 			best = id.kind
 		}
 	}
-	if best == MatchNone && c.kind != KindService {
-		for _, v := range p.AWS {
-			if v == "*" {
-				return MatchSession
+	// "Principal": {"AWS": "*"} is documented as the same wildcard as
+	// "Principal": "*", with no exception for service principals.
+	for _, v := range p.AWS {
+		if v == "*" {
+			if c.kind == KindService {
+				return MatchService
 			}
+			return MatchSession
 		}
 	}
 	return best
@@ -376,7 +399,7 @@ func (p *Principal) lists(id identity, c principalChain) bool {
 				return true
 			}
 		}
-		return false
+		return slicesContains(p.AWS, "*")
 	}
 	for _, v := range p.AWS {
 		switch {
@@ -418,4 +441,13 @@ func (p *Principal) values() []string {
 		out = append(out, "CanonicalUser:"+v)
 	}
 	return out
+}
+
+func slicesContains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }

@@ -78,3 +78,24 @@ func splitDefault(inner string) (key, def string, ok bool) {
 // variables: only Version 2012-10-17 does; in 2008-10-17 or without a Version,
 // ${...} is literal text.
 func usesVariables(version string) bool { return version == "2012-10-17" }
+
+// substituteResource substitutes variables in a Resource ARN: "You can use
+// policy variables only in the resource portion of the ARN", after the fifth
+// colon; elsewhere ${...} is literal text.
+func substituteResource(r string, ctx Context) (pattern, bool, string) {
+	fields, ok := splitARN(r)
+	if !ok || !strings.HasPrefix(r, "arn:") {
+		return plain(r), true, ""
+	}
+	head := r[:len(r)-len(fields[5])]
+	p, ok, miss := substitute(fields[5], ctx)
+	if !ok {
+		return pattern{}, false, miss
+	}
+	out := pattern{text: head + p.text}
+	if p.literal != nil {
+		out.literal = make([]bool, len(head), len(out.text))
+		out.literal = append(out.literal, p.literal...)
+	}
+	return out, true, ""
+}
