@@ -1,0 +1,200 @@
+package awsclient
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/aws/smithy-go"
+)
+
+// InputError reports an argument or setting that cannot name anything AWS
+// could look up: a malformed ARN, an ARN of another service, an invalid
+// function name, an unknown profile, a missing region. The command layer
+// maps it to exit code 2 (bad usage or bad input).
+type InputError struct {
+	// Arg names what was wrong: "caller", "target", "profile", "region".
+	Arg string
+	// Value is the text as the user gave it.
+	Value string
+	// Reason says what was expected.
+	Reason string
+}
+
+func (e *InputError) Error() string {
+	if e.Value == "" {
+		return fmt.Sprintf("%s: %s", e.Arg, e.Reason)
+	}
+	return fmt.Sprintf("%s %q: %s", e.Arg, e.Value, e.Reason)
+}
+
+// NotFoundError reports that the function (or its version or alias), role or
+// user named by an argument does not exist in the account and region that
+// was read. Lambda and IAM answer 404/NoSuchEntity for these. The command
+// layer maps it to exit code 2: the input names nothing.
+type NotFoundError struct {
+	// Arg is "caller" or "target" when known: which argument named it.
+	Arg string
+	// Kind is "function", "role", "user" or "group".
+	Kind string
+	// Name is what was looked up: a name, name:qualifier or an ARN.
+	Name string
+	// Region is set for functions, which are regional.
+	Region string
+	// Err is the SDK error AWS answered with.
+	Err error
+}
+
+func (e *NotFoundError) Error() string {
+	where := ""
+	if e.Region != "" {
+		where = " in " + e.Region
+	}
+	hint := "check the name and the profile's account"
+	if e.Kind == "function" {
+		hint = "check the name, qualifier, --region and the profile's account"
+	}
+	what := e.Kind
+	if e.Arg != "" {
+		what = e.Arg + " " + e.Kind
+	}
+	return fmt.Sprintf("%s %s not found%s (%s)", what, e.Name, where, hint)
+}
+
+func (e *NotFoundError) Unwrap() error { return e.Err }
+
+// CredentialsError reports that the SDK found no usable credentials for one
+// side of the request. The command layer maps it to exit code 3.
+type CredentialsError struct {
+	// Side is "caller" or "target": cross-account diagnoses read each side
+	// with its own profile.
+	Side string
+	// Profile is the profile that was used, empty for the default chain.
+	Profile string
+	Err     error
+}
+
+func (e *CredentialsError) Error() string {
+	profile := "the default credential chain"
+	if e.Profile != "" {
+		profile = "profile " + e.Profile
+	}
+	return fmt.Sprintf("no usable AWS credentials for the %s side (%s): %v", e.Side, profile, e.Err)
+}
+
+func (e *CredentialsError) Unwrap() error { return e.Err }
+
+// CallError reports an AWS read that failed for a reason other than "not
+// found": access denied, expired credentials, throttling, network, timeout.
+// It names the IAM action the credentials need, because the usual fix is to
+// grant that action to whoever runs the tool. The command layer maps it to
+// exit code 3 (the diagnosis could not be completed).
+type CallError struct {
+	// Action is the IAM action of the failed call, such as "iam:GetRole".
+	Action string
+	// Resource is what was being read, such as "role RequestRole".
+	Resource string
+	Err      error
+}
+
+func (e *CallError) Error() string {
+	msg := fmt.Sprintf("reading %s with %s: %v", e.Resource, e.Action, e.Err)
+	switch {
+	case e.AccessDenied():
+		msg += fmt.Sprintf(" (the credentials need %s)", e.Action)
+	case e.credentialsProblem():
+		msg += " (the credentials were rejected: refresh them or pick another --profile)"
+	}
+	return msg
+}
+
+func (e *CallError) Unwrap() error { return e.Err }
+
+// AccessDenied reports whether AWS refused the call for lack of permission.
+func (e *CallError) AccessDenied() bool {
+	code := apiErrorCode(e.Err)
+	return strings.HasPrefix(code, "AccessDenied") || code == "UnauthorizedOperation"
+}
+
+func (e *CallError) credentialsProblem() bool {
+	switch apiErrorCode(e.Err) {
+	case "ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId",
+		"UnrecognizedClientException", "SignatureDoesNotMatch", "InvalidSignatureException":
+		return true
+	}
+	return false
+}
+
+// ReadOnlyError reports an operation the read-only guard stopped before it
+// was sent. It means a bug in this package, never a user mistake.
+type ReadOnlyError struct {
+	Service   string
+	Operation string
+}
+
+func (e *ReadOnlyError) Error() string {
+	return fmt.Sprintf("refusing %s:%s: why-denied only sends read operations (Get*, List*, Simulate*)", e.Service, e.Operation)
+}
+
+// SimulatorError reports that iam:SimulatePrincipalPolicy gave no answer.
+// The simulator is optional evidence: the command notes the error (its text
+// starts with "simulator refused" or "simulator unavailable") and carries on
+// with the local evaluation.
+type SimulatorError struct {
+	// Refused is true when AWS denied the call (AccessDenied), false when the
+	// simulator could not be used at all (service principal caller, network,
+	// an endpoint that does not implement it).
+	Refused bool
+	Reason  string
+	Err     error
+}
+
+func (e *SimulatorError) Error() string {
+	if e.Refused {
+		return "simulator refused: " + e.Reason
+	}
+	return "simulator unavailable: " + e.Reason
+}
+
+func (e *SimulatorError) Unwrap() error { return e.Err }
+
+// apiErrorCode returns the AWS error code in err, or "".
+func apiErrorCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// apiErrorText returns "Code: message" for an AWS error, or err's text.
+func apiErrorText(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		if ae.ErrorMessage() == "" {
+			return ae.ErrorCode()
+		}
+		return ae.ErrorCode() + ": " + ae.ErrorMessage()
+	}
+	return err.Error()
+}
+
+// isNotFound reports whether AWS answered that the looked-up entity does not
+// exist (Lambda: 404 ResourceNotFoundException; IAM: NoSuchEntity).
+func isNotFound(err error) bool {
+	switch apiErrorCode(err) {
+	case "ResourceNotFoundException", "NoSuchEntity", "NoSuchEntityException":
+		return true
+	}
+	return false
+}
+
+// callError wraps a failed read. A guard refusal is not made a CallError,
+// which would blame the user's permissions for a bug in this package.
+func callError(action, resource string, err error) error {
+	var ro *ReadOnlyError
+	if errors.As(err, &ro) {
+		return fmt.Errorf("reading %s: %w", resource, err)
+	}
+	return &CallError{Action: action, Resource: resource, Err: err}
+}

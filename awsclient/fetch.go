@@ -1,0 +1,194 @@
+package awsclient
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/why-denied/why-denied/diagnose"
+)
+
+// DefaultAction is the action diagnosed when a Request names none.
+const DefaultAction = "lambda:InvokeFunction"
+
+// Request is what FetchEvidence reads evidence for: the CALLER and TARGET
+// arguments as the user typed them, the action and the request context.
+type Request struct {
+	Caller string
+	Target string
+	// Action defaults to DefaultAction.
+	Action string
+	// Context holds condition keys given by the user (--context,
+	// --source-arn, --source-account); it is copied into the evidence as is.
+	Context diagnose.ContextValues
+}
+
+// FetchEvidence resolves the caller and the target and reads every policy
+// that applies, returning them as evidence for diagnose. It reads with
+// read-only calls and starts each one as soon as its inputs are known: the
+// caller side (function, then role, then policy lists, then policy
+// versions) and the target side (function configuration and resource
+// policy) run concurrently. For a function caller the longest chain is four
+// round trips: GetFunctionConfiguration, ListAttachedRolePolicies (or
+// GetRole), GetPolicy, GetPolicyVersion.
+//
+// It does not run the simulator; see Simulate.
+func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evidence, error) {
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	cref, err := parseCaller(req.Caller)
+	if err != nil {
+		return nil, err
+	}
+	tref, err := parseTarget(req.Target)
+	if err != nil {
+		return nil, err
+	}
+	action := actionOrDefault(req.Action)
+
+	f := c.newFetcher()
+	var (
+		caller Caller
+		id     identity
+		target targetEvidence
+		g      group
+	)
+	g.Go(func() (err error) {
+		caller, id, err = f.resolveCaller(ctx, cref, true)
+		return err
+	})
+	g.Go(func() (err error) {
+		target, err = f.targetEvidence(ctx, tref, strings.EqualFold(action, "lambda:InvokeFunctionUrl"))
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+
+	ev := &diagnose.Evidence{
+		Version: diagnose.EvidenceVersion,
+		Request: diagnose.Request{
+			Caller:   caller.Principal,
+			Action:   action,
+			Resource: target.fn.ResourceARN(),
+			Context:  copyContext(req.Context),
+		},
+		Caller: diagnose.Caller{
+			ARN:                 caller.ARN,
+			Account:             caller.Account,
+			IdentityPolicies:    nonNil(id.policies),
+			PermissionsBoundary: id.boundary,
+			SessionPolicies:     []diagnose.NamedPolicy{},
+			Tags:                id.tags,
+			ServiceLinkedRole:   strings.HasPrefix(id.path, "/aws-service-role/"),
+		},
+		Target: diagnose.Target{
+			ARN:                 target.fn.FunctionARN,
+			Account:             target.fn.Account,
+			ResourcePolicy:      target.policy,
+			FunctionURLAuthType: target.urlAuthType,
+		},
+	}
+	if caller.Kind == SessionCaller {
+		// Session policies are passed to sts:AssumeRole and stored nowhere
+		// IAM can read them back.
+		ev.Notes = append(ev.Notes, "session policies of "+caller.Principal+" cannot be read from the account; none are assumed")
+	}
+	return ev, nil
+}
+
+// targetEvidence is what the target side reads.
+type targetEvidence struct {
+	fn          Target
+	policy      *diagnose.NamedPolicy
+	urlAuthType string
+}
+
+// targetEvidence reads the function configuration and, concurrently, the
+// resource policy for the requested qualifier (and the function URL config
+// when the action is lambda:InvokeFunctionUrl). Lambda keeps a separate
+// policy per version and alias, so the qualifier goes to GetPolicy too.
+func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL bool) (targetEvidence, error) {
+	side := f.target
+	name := aws.String(ref.apiName(side.Region))
+	var qualifier *string
+	if ref.qualifier != "" {
+		qualifier = aws.String(ref.qualifier)
+	}
+	var (
+		te targetEvidence
+		g  group
+	)
+	g.Go(func() (err error) {
+		te.fn, err = f.functionConfig(ctx, side, ref)
+		return err
+	})
+	g.Go(func() error {
+		out, err := do(ctx, f.lim, func() (*lambda.GetPolicyOutput, error) {
+			return side.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: name, Qualifier: qualifier}, inRegion(side, ref))
+		})
+		if isNotFound(err) {
+			// 404 means the function (or qualifier) has no resource policy;
+			// a missing function is reported by GetFunctionConfiguration.
+			return nil
+		}
+		if err != nil {
+			return callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err)
+		}
+		doc, err := decodeDocument(aws.ToString(out.Policy))
+		if err != nil {
+			return &CallError{Action: "lambda:GetPolicy", Resource: "resource policy of function " + ref.display(), Err: err}
+		}
+		te.policy = &diagnose.NamedPolicy{Name: "resource policy of " + ref.display(), Document: doc}
+		return nil
+	})
+	if wantURL {
+		g.Go(func() error {
+			out, err := do(ctx, f.lim, func() (*lambda.GetFunctionUrlConfigOutput, error) {
+				return side.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: name, Qualifier: qualifier}, inRegion(side, ref))
+			})
+			if isNotFound(err) {
+				return nil // no function URL
+			}
+			if err != nil {
+				return callError("lambda:GetFunctionUrlConfig", "function URL of "+ref.display(), err)
+			}
+			te.urlAuthType = string(out.AuthType)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return targetEvidence{}, err
+	}
+	return te, nil
+}
+
+// actionOrDefault trims the action and defaults it to DefaultAction.
+func actionOrDefault(action string) string {
+	if strings.TrimSpace(action) == "" {
+		return DefaultAction
+	}
+	return strings.TrimSpace(action)
+}
+
+func copyContext(c diagnose.ContextValues) diagnose.ContextValues {
+	if len(c) == 0 {
+		return nil
+	}
+	out := make(diagnose.ContextValues, len(c))
+	for k, v := range maps.All(c) {
+		out[k] = slices.Clone(v)
+	}
+	return out
+}
+
+func nonNil(p []diagnose.NamedPolicy) []diagnose.NamedPolicy {
+	if p == nil {
+		return []diagnose.NamedPolicy{}
+	}
+	return p
+}

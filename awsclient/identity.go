@@ -1,0 +1,427 @@
+package awsclient
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/why-denied/why-denied/diagnose"
+)
+
+// maxCallsInFlight bounds concurrent AWS calls per FetchEvidence. IAM's
+// control plane throttles bursts; eight keeps a typical fetch to its
+// minimum number of sequential rounds without provoking retries.
+const maxCallsInFlight = 8
+
+// listPageSize is the largest page IAM's List* calls allow, so that the
+// usual entity needs a single page (one round trip) per list.
+const listPageSize = 1000
+
+// fetcher reads the evidence of one request. It holds the limiter and a
+// cache of managed policies, which a user and its groups often share.
+type fetcher struct {
+	caller, target Side
+	lim            limiter
+
+	mu      sync.Mutex
+	managed map[string]*managedEntry
+}
+
+type managedEntry struct {
+	done   chan struct{}
+	policy diagnose.NamedPolicy
+	err    error
+}
+
+func (c *Client) newFetcher() *fetcher {
+	return &fetcher{caller: c.caller, target: c.target, lim: newLimiter(maxCallsInFlight), managed: map[string]*managedEntry{}}
+}
+
+// identity is what IAM says about the role or user whose policies apply.
+type identity struct {
+	arn      string
+	path     string
+	policies []diagnose.NamedPolicy
+	boundary *diagnose.NamedPolicy
+	tags     map[string]string
+}
+
+// fetchRole reads a role and, when withPolicies is set, its inline and
+// attached policies and permissions boundary. The three first calls only
+// need the role name, so they start together: GetRole, ListRolePolicies and
+// ListAttachedRolePolicies; their follow-ups start as soon as each answers.
+func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool) (identity, error) {
+	var (
+		id              identity
+		inline, managed []diagnose.NamedPolicy
+		g               group
+	)
+	g.Go(func() error {
+		out, err := do(ctx, f.lim, func() (*iam.GetRoleOutput, error) {
+			return f.caller.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
+		})
+		if err != nil {
+			return entityError("role", name, "iam:GetRole", err)
+		}
+		id.arn, id.path, id.tags = aws.ToString(out.Role.Arn), aws.ToString(out.Role.Path), tagMap(out.Role.Tags)
+		if withPolicies {
+			id.boundary, err = f.boundary(ctx, out.Role.PermissionsBoundary, "role "+name)
+		}
+		return err
+	})
+	if withPolicies {
+		g.Go(func() (err error) {
+			inline, err = f.roleInlinePolicies(ctx, name)
+			return err
+		})
+		g.Go(func() (err error) {
+			managed, err = f.attachedPolicies(ctx, "role "+name, "iam:ListAttachedRolePolicies", "", func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
+				out, err := f.caller.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+				if err != nil {
+					return nil, nil, entityError("role", name, "iam:ListAttachedRolePolicies", err)
+				}
+				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
+			})
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return identity{}, err
+	}
+	id.policies = append(inline, managed...)
+	return id, nil
+}
+
+func (f *fetcher) roleInlinePolicies(ctx context.Context, role string) ([]diagnose.NamedPolicy, error) {
+	names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
+		out, err := f.caller.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: &role, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+		if err != nil {
+			return nil, nil, entityError("role", role, "iam:ListRolePolicies", err)
+		}
+		return out.PolicyNames, nextMarker(out.IsTruncated, out.Marker), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return f.inlinePolicies(ctx, names, "", "iam:GetRolePolicy", "role "+role, func(name string) (*string, error) {
+		out, err := f.caller.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &role, PolicyName: &name})
+		if err != nil {
+			return nil, entityError("role", role, "iam:GetRolePolicy", err)
+		}
+		return out.PolicyDocument, nil
+	})
+}
+
+// fetchUser reads a user and, when withPolicies is set, its inline and
+// attached policies, its boundary, and the inline and attached policies of
+// every group it belongs to (group policies apply to their members).
+func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool) (identity, error) {
+	var (
+		id                          identity
+		inline, managed, fromGroups []diagnose.NamedPolicy
+		g                           group
+	)
+	g.Go(func() error {
+		out, err := do(ctx, f.lim, func() (*iam.GetUserOutput, error) {
+			return f.caller.IAM.GetUser(ctx, &iam.GetUserInput{UserName: &name})
+		})
+		if err != nil {
+			return entityError("user", name, "iam:GetUser", err)
+		}
+		id.arn, id.path, id.tags = aws.ToString(out.User.Arn), aws.ToString(out.User.Path), tagMap(out.User.Tags)
+		if withPolicies {
+			id.boundary, err = f.boundary(ctx, out.User.PermissionsBoundary, "user "+name)
+		}
+		return err
+	})
+	if withPolicies {
+		g.Go(func() error {
+			names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
+				out, err := f.caller.IAM.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+				if err != nil {
+					return nil, nil, entityError("user", name, "iam:ListUserPolicies", err)
+				}
+				return out.PolicyNames, nextMarker(out.IsTruncated, out.Marker), nil
+			})
+			if err != nil {
+				return err
+			}
+			inline, err = f.inlinePolicies(ctx, names, "", "iam:GetUserPolicy", "user "+name, func(policy string) (*string, error) {
+				out, err := f.caller.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: &name, PolicyName: &policy})
+				if err != nil {
+					return nil, entityError("user", name, "iam:GetUserPolicy", err)
+				}
+				return out.PolicyDocument, nil
+			})
+			return err
+		})
+		g.Go(func() (err error) {
+			managed, err = f.attachedPolicies(ctx, "user "+name, "iam:ListAttachedUserPolicies", "", func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
+				out, err := f.caller.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+				if err != nil {
+					return nil, nil, entityError("user", name, "iam:ListAttachedUserPolicies", err)
+				}
+				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
+			})
+			return err
+		})
+		g.Go(func() (err error) {
+			fromGroups, err = f.userGroupPolicies(ctx, name)
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return identity{}, err
+	}
+	id.policies = append(append(inline, managed...), fromGroups...)
+	return id, nil
+}
+
+// userGroupPolicies reads the policies of each of the user's groups,
+// labelled "group/NAME/POLICY", in the order IAM lists the groups.
+func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]diagnose.NamedPolicy, error) {
+	var groups []string
+	var marker *string
+	for {
+		out, err := do(ctx, f.lim, func() (*iam.ListGroupsForUserOutput, error) {
+			return f.caller.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: &user, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+		})
+		if err != nil {
+			return nil, entityError("user", user, "iam:ListGroupsForUser", err)
+		}
+		for _, gr := range out.Groups {
+			groups = append(groups, aws.ToString(gr.GroupName))
+		}
+		if marker = nextMarker(out.IsTruncated, out.Marker); marker == nil {
+			break
+		}
+	}
+	perGroup := make([][]diagnose.NamedPolicy, len(groups))
+	var g group
+	for i, name := range groups {
+		label := "group/" + name + "/"
+		var inline, managed []diagnose.NamedPolicy
+		var sub group
+		sub.Go(func() error {
+			names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
+				out, err := f.caller.IAM.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+				if err != nil {
+					return nil, nil, entityError("group", name, "iam:ListGroupPolicies", err)
+				}
+				return out.PolicyNames, nextMarker(out.IsTruncated, out.Marker), nil
+			})
+			if err != nil {
+				return err
+			}
+			inline, err = f.inlinePolicies(ctx, names, label, "iam:GetGroupPolicy", "group "+name, func(policy string) (*string, error) {
+				out, err := f.caller.IAM.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: &name, PolicyName: &policy})
+				if err != nil {
+					return nil, entityError("group", name, "iam:GetGroupPolicy", err)
+				}
+				return out.PolicyDocument, nil
+			})
+			return err
+		})
+		sub.Go(func() (err error) {
+			managed, err = f.attachedPolicies(ctx, "group "+name, "iam:ListAttachedGroupPolicies", label, func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
+				out, err := f.caller.IAM.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
+				if err != nil {
+					return nil, nil, entityError("group", name, "iam:ListAttachedGroupPolicies", err)
+				}
+				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
+			})
+			return err
+		})
+		g.Go(func() error {
+			if err := sub.Wait(); err != nil {
+				return err
+			}
+			perGroup[i] = append(inline, managed...)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	var all []diagnose.NamedPolicy
+	for _, p := range perGroup {
+		all = append(all, p...)
+	}
+	return all, nil
+}
+
+// listNames collects every page of a List*Policies call.
+func (f *fetcher) listNames(ctx context.Context, page func(marker *string) ([]string, *string, error)) ([]string, error) {
+	var names []string
+	var marker *string
+	for {
+		type result struct {
+			names []string
+			next  *string
+		}
+		r, err := do(ctx, f.lim, func() (result, error) {
+			n, next, err := page(marker)
+			return result{n, next}, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		names = append(names, r.names...)
+		if marker = r.next; marker == nil {
+			return names, nil
+		}
+	}
+}
+
+// inlinePolicies reads the named inline policies concurrently, keeping the
+// order IAM listed them in. label prefixes each name ("group/NAME/").
+func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, action, owner string, get func(name string) (*string, error)) ([]diagnose.NamedPolicy, error) {
+	out := make([]diagnose.NamedPolicy, len(names))
+	var g group
+	for i, name := range names {
+		g.Go(func() error {
+			raw, err := do(ctx, f.lim, func() (*string, error) { return get(name) })
+			if err != nil {
+				return err
+			}
+			doc, err := decodeDocument(aws.ToString(raw))
+			if err != nil {
+				return &CallError{Action: action, Resource: fmt.Sprintf("inline policy %s of %s", name, owner), Err: err}
+			}
+			out[i] = diagnose.NamedPolicy{Name: label + name, Document: doc}
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+// attachedPolicies lists attached managed policies and reads each one's
+// default version, keeping the listed order.
+func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label string, page func(marker *string) ([]iamtypes.AttachedPolicy, *string, error)) ([]diagnose.NamedPolicy, error) {
+	var attached []iamtypes.AttachedPolicy
+	var marker *string
+	for {
+		type result struct {
+			policies []iamtypes.AttachedPolicy
+			next     *string
+		}
+		r, err := do(ctx, f.lim, func() (result, error) {
+			p, next, err := page(marker)
+			return result{p, next}, err
+		})
+		if err != nil {
+			return nil, err
+		}
+		attached = append(attached, r.policies...)
+		if marker = r.next; marker == nil {
+			break
+		}
+	}
+	out := make([]diagnose.NamedPolicy, len(attached))
+	var g group
+	for i, a := range attached {
+		g.Go(func() error {
+			p, err := f.managedPolicy(ctx, aws.ToString(a.PolicyArn))
+			if err != nil {
+				return err
+			}
+			p.Name = label + p.Name
+			out[i] = p
+			return nil
+		})
+	}
+	return out, g.Wait()
+}
+
+// boundary reads the permissions boundary policy, nil when there is none.
+func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsBoundary, owner string) (*diagnose.NamedPolicy, error) {
+	if b == nil || aws.ToString(b.PermissionsBoundaryArn) == "" {
+		return nil, nil
+	}
+	p, err := f.managedPolicy(ctx, *b.PermissionsBoundaryArn)
+	if err != nil {
+		return nil, fmt.Errorf("permissions boundary of %s: %w", owner, err)
+	}
+	return &p, nil
+}
+
+// managedPolicy reads a managed policy's default version once per fetch,
+// however many entities attach it. GetPolicy is needed first because only it
+// names the default version.
+func (f *fetcher) managedPolicy(ctx context.Context, arn string) (diagnose.NamedPolicy, error) {
+	f.mu.Lock()
+	e, seen := f.managed[arn]
+	if !seen {
+		e = &managedEntry{done: make(chan struct{})}
+		f.managed[arn] = e
+	}
+	f.mu.Unlock()
+	if seen {
+		select {
+		case <-e.done:
+			return e.policy, e.err
+		case <-ctx.Done():
+			return diagnose.NamedPolicy{}, ctx.Err()
+		}
+	}
+	defer close(e.done)
+	e.policy, e.err = f.readManagedPolicy(ctx, arn)
+	return e.policy, e.err
+}
+
+func (f *fetcher) readManagedPolicy(ctx context.Context, arn string) (diagnose.NamedPolicy, error) {
+	pol, err := do(ctx, f.lim, func() (*iam.GetPolicyOutput, error) {
+		return f.caller.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
+	})
+	if err != nil {
+		return diagnose.NamedPolicy{}, callError("iam:GetPolicy", "managed policy "+arn, err)
+	}
+	version := aws.ToString(pol.Policy.DefaultVersionId)
+	ver, err := do(ctx, f.lim, func() (*iam.GetPolicyVersionOutput, error) {
+		return f.caller.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: &version})
+	})
+	if err != nil {
+		return diagnose.NamedPolicy{}, callError("iam:GetPolicyVersion", fmt.Sprintf("managed policy %s version %s", arn, version), err)
+	}
+	doc, err := decodeDocument(aws.ToString(ver.PolicyVersion.Document))
+	if err != nil {
+		return diagnose.NamedPolicy{}, &CallError{Action: "iam:GetPolicyVersion", Resource: fmt.Sprintf("managed policy %s version %s", arn, version), Err: err}
+	}
+	name := aws.ToString(pol.Policy.PolicyName)
+	if name == "" {
+		name = arn[strings.LastIndex(arn, "/")+1:]
+	}
+	return diagnose.NamedPolicy{Name: name, ARN: arn, Document: doc}, nil
+}
+
+// entityError turns IAM's NoSuchEntity into a NotFoundError for the
+// caller's entity, and anything else into a CallError.
+func entityError(kind, name, action string, err error) error {
+	if isNotFound(err) {
+		return &NotFoundError{Arg: "caller", Kind: kind, Name: name, Err: err}
+	}
+	return callError(action, kind+" "+name, err)
+}
+
+func nextMarker(truncated bool, marker *string) *string {
+	if !truncated || aws.ToString(marker) == "" {
+		return nil
+	}
+	return marker
+}
+
+func tagMap(tags []iamtypes.Tag) map[string]string {
+	if len(tags) == 0 {
+		return nil
+	}
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}

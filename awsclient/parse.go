@@ -1,0 +1,258 @@
+package awsclient
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// CallerKind says what a CALLER argument named.
+type CallerKind string
+
+// The forms of CALLER. Each decides which principal AWS sees at request time
+// and whose policies apply.
+const (
+	// FunctionCaller is a Lambda function: the caller is its execution
+	// role's session, arn:aws:sts::ACCT:assumed-role/ROLE/FUNCTION.
+	FunctionCaller CallerKind = "function"
+	// RoleCaller is an IAM role named directly (role/NAME or a role ARN).
+	RoleCaller CallerKind = "role"
+	// SessionCaller is an assumed-role session ARN, as AccessDenied messages
+	// print it.
+	SessionCaller CallerKind = "session"
+	// UserCaller is an IAM user (user/NAME or a user ARN).
+	UserCaller CallerKind = "user"
+	// ServiceCaller is a service principal such as s3.amazonaws.com, which
+	// invokes on someone's behalf and has no IAM policies of its own.
+	ServiceCaller CallerKind = "service"
+)
+
+// callerRef is a CALLER argument after parsing, before any AWS call.
+type callerRef struct {
+	input string
+	kind  CallerKind
+	// name is the role or user name (no path), or the service principal.
+	name string
+	// fn is set for function callers.
+	fn functionRef
+	// account and partition come from an ARN, empty when not given.
+	account   string
+	partition string
+	// session is the session name of a SessionCaller.
+	session string
+}
+
+// functionRef is a function named by a CALLER or TARGET argument.
+type functionRef struct {
+	input     string
+	name      string
+	qualifier string
+	// account, region and partition are set when the argument was an ARN
+	// (region and partition only for full ARNs).
+	account   string
+	region    string
+	partition string
+}
+
+var (
+	// Lambda's FunctionName and Qualifier patterns (API reference).
+	functionNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
+	qualifierPattern    = regexp.MustCompile(`^[a-zA-Z0-9$_-]{1,128}$`)
+	accountPattern      = regexp.MustCompile(`^[0-9]{12}$`)
+	// Service principals: s3.amazonaws.com, events.amazonaws.com,
+	// states.us-east-1.amazonaws.com, s3.amazonaws.com.cn.
+	servicePrincipalPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$`)
+	// IAM role, user and session names.
+	iamNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
+)
+
+// parseCaller reads a CALLER argument without calling AWS.
+func parseCaller(input string) (callerRef, error) {
+	s := strings.TrimSpace(input)
+	bad := func(reason string) (callerRef, error) {
+		return callerRef{}, &InputError{Arg: "caller", Value: input, Reason: reason}
+	}
+	switch {
+	case s == "":
+		return bad("empty; expected a function, role/NAME, user/NAME, an ARN or a service principal")
+	case strings.HasPrefix(s, "arn:"):
+		a, ok := splitARN(s)
+		if !ok {
+			return bad("malformed ARN: expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")
+		}
+		switch a.service {
+		case "lambda":
+			fn, err := parseFunction("caller", input)
+			if err != nil {
+				return callerRef{}, err
+			}
+			return callerRef{input: input, kind: FunctionCaller, fn: fn, account: fn.account, partition: fn.partition}, nil
+		case "iam":
+			if !accountPattern.MatchString(a.account) || a.region != "" {
+				return bad("malformed IAM ARN: expected arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME")
+			}
+			kind, name, ok := parseEntityPath(a.resource)
+			if !ok {
+				return bad("an IAM caller ARN must name a role (…:role/NAME) or a user (…:user/NAME)")
+			}
+			return callerRef{input: input, kind: kind, name: name, account: a.account, partition: a.partition}, nil
+		case "sts":
+			parts := strings.Split(a.resource, "/")
+			if !accountPattern.MatchString(a.account) || len(parts) != 3 || parts[0] != "assumed-role" ||
+				!iamNamePattern.MatchString(parts[1]) || parts[2] == "" {
+				return bad("an STS caller ARN must be a session: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION")
+			}
+			return callerRef{input: input, kind: SessionCaller, name: parts[1], session: parts[2], account: a.account, partition: a.partition}, nil
+		default:
+			return bad("not a caller: expected a Lambda function, IAM role or user, or assumed-role session ARN")
+		}
+	case strings.HasPrefix(s, "role/"), strings.HasPrefix(s, "user/"):
+		kind, name, ok := parseEntityPath(s)
+		if !ok {
+			return bad("expected role/NAME or user/NAME (a path may precede NAME)")
+		}
+		return callerRef{input: input, kind: kind, name: name}, nil
+	case strings.Contains(s, ".amazonaws.com"):
+		if !servicePrincipalPattern.MatchString(s) {
+			return bad("malformed service principal: expected a name such as s3.amazonaws.com")
+		}
+		return callerRef{input: input, kind: ServiceCaller, name: s}, nil
+	default:
+		fn, err := parseFunction("caller", input)
+		if err != nil {
+			return callerRef{}, err
+		}
+		return callerRef{input: input, kind: FunctionCaller, fn: fn, account: fn.account}, nil
+	}
+}
+
+// parseEntityPath reads "role/PATH/NAME" or "user/PATH/NAME" (PATH optional).
+func parseEntityPath(resource string) (CallerKind, string, bool) {
+	kindText, rest, ok := strings.Cut(resource, "/")
+	if !ok {
+		return "", "", false
+	}
+	var kind CallerKind
+	switch kindText {
+	case "role":
+		kind = RoleCaller
+	case "user":
+		kind = UserCaller
+	default:
+		return "", "", false
+	}
+	name := rest[strings.LastIndex(rest, "/")+1:]
+	if !iamNamePattern.MatchString(name) {
+		return "", "", false
+	}
+	return kind, name, true
+}
+
+// parseTarget reads a TARGET argument without calling AWS.
+func parseTarget(input string) (functionRef, error) {
+	return parseFunction("target", input)
+}
+
+// parseFunction reads the function forms Lambda's FunctionName accepts:
+// NAME, NAME:QUALIFIER, ACCOUNT:function:NAME[:QUALIFIER],
+// function:NAME[:QUALIFIER] and the full ARN.
+func parseFunction(arg, input string) (functionRef, error) {
+	s := strings.TrimSpace(input)
+	bad := func(reason string) (functionRef, error) {
+		return functionRef{}, &InputError{Arg: arg, Value: input, Reason: reason}
+	}
+	ref := functionRef{input: input}
+	var rest string
+	switch {
+	case s == "":
+		return bad("empty; expected a function name, NAME:QUALIFIER or a function ARN")
+	case strings.HasPrefix(s, "arn:"):
+		a, ok := splitARN(s)
+		if !ok || a.service != "lambda" {
+			return bad("malformed function ARN: expected arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]")
+		}
+		if a.region == "" || !accountPattern.MatchString(a.account) {
+			return bad("a function ARN needs a region and a 12-digit account: arn:aws:lambda:REGION:ACCOUNT:function:NAME")
+		}
+		var ok2 bool
+		if rest, ok2 = strings.CutPrefix(a.resource, "function:"); !ok2 {
+			return bad("not a function ARN: the resource must be function:NAME[:QUALIFIER]")
+		}
+		ref.account, ref.region, ref.partition = a.account, a.region, a.partition
+	default:
+		parts := strings.SplitN(s, ":", 3)
+		switch {
+		case len(parts) >= 2 && parts[1] == "function" && accountPattern.MatchString(parts[0]):
+			ref.account = parts[0]
+			if len(parts) < 3 {
+				return bad("a partial ARN needs a name: ACCOUNT:function:NAME")
+			}
+			rest = parts[2]
+		case parts[0] == "function":
+			rest = strings.TrimPrefix(s, "function:")
+		default:
+			rest = s
+		}
+	}
+	name, qualifier, qualified := strings.Cut(rest, ":")
+	if !functionNamePattern.MatchString(name) {
+		return bad("invalid function name " + strconv.Quote(name) + ": 1 to 64 letters, digits, hyphens or underscores")
+	}
+	if qualified && !qualifierPattern.MatchString(qualifier) {
+		return bad("invalid qualifier " + strconv.Quote(qualifier) + ": expected a version number, an alias or $LATEST")
+	}
+	ref.name, ref.qualifier = name, qualifier
+	return ref, nil
+}
+
+// apiName is the FunctionName to send to Lambda. Partial ARNs are completed
+// with region, because some endpoints reject them (moto answers 500) and a
+// full ARN pins the account being read.
+func (f functionRef) apiName(region string) string {
+	switch {
+	case f.region != "":
+		return "arn:" + f.partition + ":lambda:" + f.region + ":" + f.account + ":function:" + f.name
+	case f.account != "":
+		return "arn:" + partitionOf(region) + ":lambda:" + region + ":" + f.account + ":function:" + f.name
+	default:
+		return f.name
+	}
+}
+
+// display is the function as the user named it, reduced to NAME[:QUALIFIER].
+func (f functionRef) display() string {
+	if f.qualifier != "" {
+		return f.name + ":" + f.qualifier
+	}
+	return f.name
+}
+
+// arnParts is an ARN split into its six fields.
+type arnParts struct {
+	partition, service, region, account, resource string
+}
+
+func splitARN(s string) (arnParts, bool) {
+	p := strings.SplitN(s, ":", 6)
+	if len(p) != 6 || p[0] != "arn" || p[1] == "" || p[2] == "" || p[5] == "" {
+		return arnParts{}, false
+	}
+	return arnParts{partition: p[1], service: p[2], region: p[3], account: p[4], resource: p[5]}, true
+}
+
+// partitionOf derives the partition from a region name, for ARNs this
+// package has to build.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	default:
+		return "aws"
+	}
+}

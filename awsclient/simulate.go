@@ -1,0 +1,152 @@
+package awsclient
+
+import (
+	"context"
+	"errors"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/why-denied/why-denied/diagnose"
+)
+
+// Simulate asks iam:SimulatePrincipalPolicy for AWS's answer to the request
+// in ev: PolicySourceArn is the caller's role or user, the resource is the
+// qualified function ARN, and the request context becomes ContextEntries.
+// The simulator evaluates a resource policy only for IAM user callers
+// (CallerArn must be a user), so the function's resource policy is passed
+// only then.
+//
+// Any failure is a *SimulatorError: the simulator is optional evidence and
+// the caller goes on with the local evaluation. The call is not retried, for
+// the same reason.
+func (c *Client) Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose.Simulation, error) {
+	if ev.Caller.ARN == "" {
+		return nil, &SimulatorError{Reason: "a service principal caller has no IAM role or user to simulate"}
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+
+	in := &iam.SimulatePrincipalPolicyInput{
+		PolicySourceArn: aws.String(ev.Caller.ARN),
+		ActionNames:     []string{ev.Request.Action},
+		ResourceArns:    []string{ev.Request.Resource},
+		ContextEntries:  contextEntries(ev.Request.Context),
+	}
+	isUser := strings.Contains(ev.Caller.ARN, ":user/")
+	if isUser {
+		in.CallerArn = aws.String(ev.Caller.ARN)
+		if ev.Target.ResourcePolicy != nil {
+			in.ResourcePolicy = aws.String(string(ev.Target.ResourcePolicy.Document))
+		}
+	}
+	out, err := c.caller.IAM.SimulatePrincipalPolicy(ctx, in, func(o *iam.Options) { o.RetryMaxAttempts = 1 })
+	if err != nil {
+		var ro *ReadOnlyError
+		if errors.As(err, &ro) {
+			return nil, err
+		}
+		code := apiErrorCode(err)
+		return nil, &SimulatorError{
+			Refused: strings.HasPrefix(code, "AccessDenied"),
+			Reason:  apiErrorText(err) + " (iam:SimulatePrincipalPolicy on " + ev.Caller.ARN + ")",
+			Err:     err,
+		}
+	}
+	sim := simulation(out.EvaluationResults, ev.Request.Resource)
+	if sim == nil {
+		return nil, &SimulatorError{Reason: "iam:SimulatePrincipalPolicy returned no evaluation result"}
+	}
+	sim.IncludedResourcePolicy = in.ResourcePolicy != nil
+	return sim, nil
+}
+
+// simulation maps the one evaluation result for our action. With
+// ResourceArns given, AWS reports missing context values (and may report
+// the matched statements) under ResourceSpecificResults, so those of our
+// resource are merged in.
+func simulation(results []iamtypes.EvaluationResult, resource string) *diagnose.Simulation {
+	if len(results) == 0 {
+		return nil
+	}
+	r := results[0]
+	sim := &diagnose.Simulation{
+		Decision:             string(r.EvalDecision),
+		MatchedStatements:    []diagnose.MatchedStatement{},
+		MissingContextValues: slices.Clone(r.MissingContextValues),
+	}
+	statements := r.MatchedStatements
+	for _, rs := range r.ResourceSpecificResults {
+		if aws.ToString(rs.EvalResourceName) != resource {
+			continue
+		}
+		if len(statements) == 0 {
+			statements = rs.MatchedStatements
+		}
+		for _, k := range rs.MissingContextValues {
+			if !slices.Contains(sim.MissingContextValues, k) {
+				sim.MissingContextValues = append(sim.MissingContextValues, k)
+			}
+		}
+	}
+	if sim.MissingContextValues == nil {
+		sim.MissingContextValues = []string{}
+	}
+	for _, s := range statements {
+		sim.MatchedStatements = append(sim.MatchedStatements, diagnose.MatchedStatement{
+			SourcePolicyID:   aws.ToString(s.SourcePolicyId),
+			SourcePolicyType: string(s.SourcePolicyType),
+		})
+	}
+	if d := r.OrganizationsDecisionDetail; d != nil {
+		sim.AllowedByOrganizations = aws.Bool(d.AllowedByOrganizations)
+	}
+	if d := r.PermissionsBoundaryDecisionDetail; d != nil {
+		sim.AllowedByPermissionsBoundary = aws.Bool(d.AllowedByPermissionsBoundary)
+	}
+	return sim
+}
+
+// contextKeyTypes are the global condition keys whose type is not string.
+// The simulator compares values by the declared type, so an IP address
+// declared as a string would never match an IpAddress condition.
+var contextKeyTypes = map[string]iamtypes.ContextKeyTypeEnum{
+	"aws:currenttime":                iamtypes.ContextKeyTypeEnumDate,
+	"aws:epochtime":                  iamtypes.ContextKeyTypeEnumNumeric,
+	"aws:tokenissuetime":             iamtypes.ContextKeyTypeEnumDate,
+	"aws:multifactorauthage":         iamtypes.ContextKeyTypeEnumNumeric,
+	"aws:multifactorauthpresent":     iamtypes.ContextKeyTypeEnumBoolean,
+	"aws:securetransport":            iamtypes.ContextKeyTypeEnumBoolean,
+	"aws:viaawsservice":              iamtypes.ContextKeyTypeEnumBoolean,
+	"aws:principalisawsservice":      iamtypes.ContextKeyTypeEnumBoolean,
+	"aws:sourceip":                   iamtypes.ContextKeyTypeEnumIp,
+	"aws:vpcsourceip":                iamtypes.ContextKeyTypeEnumIp,
+	"aws:ec2instancesourceprivateip": iamtypes.ContextKeyTypeEnumIp,
+}
+
+// contextEntries turns the request context into ContextEntries, sorted by
+// key so that the request is deterministic. A key with several values is
+// sent with the list form of its type.
+func contextEntries(ctx diagnose.ContextValues) []iamtypes.ContextEntry {
+	var entries []iamtypes.ContextEntry
+	for _, key := range slices.Sorted(maps.Keys(ctx)) {
+		values := ctx[key]
+		typ, ok := contextKeyTypes[strings.ToLower(key)]
+		if !ok {
+			typ = iamtypes.ContextKeyTypeEnumString
+		}
+		if len(values) != 1 {
+			typ += "List"
+		}
+		entries = append(entries, iamtypes.ContextEntry{
+			ContextKeyName:   aws.String(key),
+			ContextKeyType:   typ,
+			ContextKeyValues: slices.Clone(values),
+		})
+	}
+	return entries
+}

@@ -1,0 +1,50 @@
+// Package awstest runs why-denied's AWS code against a real AWS API
+// emulator: moto_server (moto 5) on a free loopback port, a reverse proxy in
+// front of it that answers iam:SimulatePrincipalPolicy (which moto does not
+// implement) from recorded responses, builders that create roles, users,
+// functions, versions, aliases and permissions through the AWS API, and a
+// recorder of the operations a client sent.
+//
+// Moto is close to AWS but not equal. What moto 5.2.1 does, as observed
+// while writing these tests (the code under test must not depend on any of
+// it, since real AWS behaves otherwise):
+//
+//   - sts:GetCallerIdentity answers account 123456789012 and the ARN
+//     arn:aws:sts::123456789012:user/moto for any unknown access key.
+//     Credentials from sts:AssumeRole into another account's role (which
+//     need not exist) are mapped to that account: a cheap second account.
+//   - iam:GetRolePolicy, GetUserPolicy and GetGroupPolicy return the
+//     document URL-encoded, like AWS; iam:GetPolicyVersion returns it as
+//     plain JSON, unlike AWS (which URL-encodes it too).
+//   - AWS managed policies (arn:aws:iam::aws:policy/...) do not exist unless
+//     the server runs with MOTO_IAM_LOAD_MANAGED_POLICIES=true; the
+//     scenarios use customer managed policies instead.
+//   - Users have no permissions boundary: PutUserPermissionsBoundary
+//     answers HTTP 500 (not implemented) and CreateUser ignores the
+//     PermissionsBoundary parameter. Roles support boundaries.
+//   - iam:SimulatePrincipalPolicy is not implemented: the server answers
+//     HTTP 500 with an HTML page (hence SimulatorProxy).
+//   - lambda:CreateFunction needs an existing role ARN and a zip, but no
+//     Docker; only Invoke would start a container.
+//   - lambda:GetFunctionConfiguration accepts Qualifier (version, alias,
+//     $LATEST) and full ARNs, but answers HTTP 500 for the partial ARN
+//     ACCOUNT:function:NAME and "not found" for function:NAME. With an alias
+//     qualifier it returns the FunctionArn of the version the alias points
+//     to (…:function:NAME:1).
+//   - lambda:AddPermission stores one policy per function, whatever the
+//     Qualifier: GetPolicy returns the same document for every qualifier
+//     ($LATEST, a version, an alias, even one that does not exist), and
+//     statements added with a Qualifier carry the qualified Resource. AWS
+//     keeps one policy per qualifier.
+//   - lambda:AddPermission with an account ID as Principal stores the bare
+//     ID ("Principal": "123456789012"); AWS stores
+//     {"AWS": "arn:aws:iam::123456789012:root"}.
+//   - lambda:GetPolicy for a function without permissions answers 404
+//     ResourceNotFoundException, like AWS; so does GetFunctionUrlConfig for
+//     a function without a URL.
+//   - moto_server uses botocore itself: AWS_* variables meant for the
+//     client under test (an empty AWS_PROFILE, say) make it fail with HTTP
+//     500, so StartMoto runs it without them.
+//   - Unknown functions: 404 ResourceNotFoundException; unknown roles and
+//     users: NoSuchEntity. Like AWS.
+package awstest
