@@ -8,6 +8,7 @@ import (
 )
 
 var layerWords = map[policy.Layer]string{
+	LayerVPCEndpoint:                "VPC endpoint policy",
 	policy.LayerSCP:                 "service control policy (SCP)",
 	policy.LayerRCP:                 "resource control policy (RCP)",
 	policy.LayerResource:            "resource-based policy of the function",

@@ -31,6 +31,9 @@ type Verdict struct {
 	Findings     []Finding     `json:"findings"`
 	// Problems lists what could not be evaluated (unknown operators ...).
 	Problems []string `json:"problems,omitempty"`
+	// Message is the pasted AccessDenied message this verdict explains
+	// (why-denied explain).
+	Message *Denial `json:"message,omitempty"`
 }
 
 // CallerInfo describes the caller.

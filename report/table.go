@@ -218,3 +218,24 @@ func wrap(first, rest, s string, width int) string {
 	}
 	return b.String()
 }
+
+// Meaning writes what an AccessDenied message means, when the account could
+// not be read.
+func Meaning(w io.Writer, m *diagnose.Meaning) error {
+	p := &printer{w: w}
+	p.line(wrap("", "", m.Summary, 100))
+	if m.Reason != "" {
+		p.line("")
+		p.line(wrap("No diagnosis: ", "  ", m.Reason+".", 100))
+	}
+	p.line("")
+	p.line(wrap("Look at: ", "  ", m.LookAt, 100))
+	if len(m.NextSteps) > 0 {
+		p.line("")
+		p.line("Next:")
+		for _, s := range m.NextSteps {
+			p.line("  $ " + s)
+		}
+	}
+	return p.err
+}

@@ -131,6 +131,18 @@ TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 	f.StringArrayVar(&opts.Context, "context", nil, "a request condition key, `KEY=VALUE` (repeat for more keys or values)")
 	f.StringVar(&opts.SourceArn, "source-arn", "", "aws:SourceArn of a service-principal call (e.g. the S3 bucket ARN)")
 	f.StringVar(&opts.SourceAccount, "source-account", "", "aws:SourceAccount of a service-principal call")
+	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
+	addAccessFlags(cmd, opts)
+	for _, name := range []string{"action", "context", "source-arn", "source-account"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
+	return cmd
+}
+
+// addAccessFlags adds the flags that say how to read the account and how
+// to print, shared by the main command and explain.
+func addAccessFlags(cmd *cobra.Command, opts *diagnoseOptions) {
+	f := cmd.Flags()
 	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
 	f.StringVar(&opts.Profile, "profile", "", "AWS profile for both sides (default: the SDK's default chain)")
 	f.StringVar(&opts.CallerProfile, "caller-profile", "", "AWS profile that reads the caller's account (default: --profile)")
@@ -139,13 +151,11 @@ TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a local emulator)")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "total time allowed for AWS calls, retries included")
 	f.BoolVar(&opts.NoSimulate, "no-simulate", false, "do not call iam:SimulatePrincipalPolicy; evaluate every layer locally")
-	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
 	f.StringVar(&opts.FromSnapshot, "from-snapshot", "", "diagnose offline from an evidence `FILE` (no credentials needed)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	for _, name := range []string{"action", "context", "source-arn", "source-account", "profile", "caller-profile", "target-profile", "region", "endpoint-url"} {
+	for _, name := range []string{"profile", "caller-profile", "target-profile", "region", "endpoint-url"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
 	}
-	return cmd
 }
 
 // validate checks the flags and turns them into typed values.

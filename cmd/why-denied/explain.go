@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/why-denied/why-denied/awsclient"
+	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/policy"
+	"github.com/why-denied/why-denied/report"
+)
+
+const explainExamples = `  # Paste the message as one argument (quote it)
+  why-denied explain 'User: arn:aws:sts::111111111111:assumed-role/RequestRole/RequestFunction is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:ProcessorFunction:live because no identity-based policy allows the lambda:InvokeFunction action'
+
+  # Or pipe it in, e.g. from a log
+  grep AccessDenied app.log | tail -1 | why-denied explain -
+
+  # Against saved evidence, offline
+  why-denied explain --from-snapshot evidence.json "$MESSAGE"`
+
+// explainOptions: the message and the options of the main command.
+type explainOptions struct {
+	diagnoseOptions
+	Message string
+}
+
+func newExplainCmd(s streams, d deps, runF func(*explainOptions) error) *cobra.Command {
+	opts := &explainOptions{diagnoseOptions: diagnoseOptions{IO: s, Deps: d, Action: awsclient.DefaultAction}}
+	cmd := &cobra.Command{
+		Use:   "explain MESSAGE|-",
+		Short: "Explain a pasted AccessDenied message and diagnose the call it is about",
+		Long: `explain parses an AccessDenied message (as printed by the AWS CLI, the SDKs or a
+log; "-" reads it from standard input) into the caller, action, resource and the policy
+layer AWS named, then diagnoses that call against the account, or against --from-snapshot.
+AWS names only one blocking layer; the diagnosis names all of them and says when it
+found more than the message. Without credentials it prints what the message means, which
+policy to look at, and the commands to run next.`,
+		Example: explainExamples,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) != 1 {
+				return usagef("expected one MESSAGE argument (quote it), or - to read it from standard input")
+			}
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			msg := args[0]
+			if msg == "-" {
+				b, err := io.ReadAll(io.LimitReader(opts.IO.In, 1<<20))
+				if err != nil {
+					return fmt.Errorf("reading the message from standard input: %w", err)
+				}
+				msg = string(b)
+			}
+			opts.Message = msg
+			var err error
+			if opts.format, err = report.ParseFormat(opts.Output); err != nil {
+				return &usageError{err.Error()}
+			}
+			if opts.Timeout <= 0 {
+				return usagef("--timeout must be positive, got %s", opts.Timeout)
+			}
+			if runF != nil {
+				return runF(opts)
+			}
+			return explainRun(cmd.Context(), opts)
+		},
+	}
+	addAccessFlags(cmd, &opts.diagnoseOptions)
+	return cmd
+}
+
+func explainRun(ctx context.Context, o *explainOptions) error {
+	d, err := diagnose.ParseDenial(o.Message)
+	if err != nil {
+		return err
+	}
+	var ev *diagnose.Evidence
+	if o.FromSnapshot != "" {
+		if ev, err = readSnapshot(o.FromSnapshot); err != nil {
+			return err
+		}
+	} else {
+		if why := cannotDiagnose(d); why != "" {
+			return o.meaningOnly(d, why, nil)
+		}
+		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
+		o.ctx = diagnose.ContextValues{}
+		if ev, err = o.evidence(ctx); err != nil {
+			var input *awsclient.InputError
+			var notFound *awsclient.NotFoundError
+			if errors.As(err, &input) || errors.As(err, &notFound) {
+				return err
+			}
+			return o.meaningOnly(d, "the account could not be read: "+oneLine(err.Error()), err)
+		}
+	}
+	v, err := diagnose.Diagnose(ev)
+	if err != nil {
+		return err
+	}
+	v.CompareWithMessage(d)
+	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	if v.Decision != policy.Allowed {
+		return deniedError{}
+	}
+	return nil
+}
+
+// cannotDiagnose says why the message alone does not name a call the tool
+// can look up, or "".
+func cannotDiagnose(d *diagnose.Denial) string {
+	switch {
+	case d.Caller == "":
+		return "the message does not name the caller"
+	case d.Redacted:
+		return "the message's ARNs are redacted"
+	case d.Resource == "":
+		return "the message does not name the resource"
+	case !strings.HasPrefix(d.Resource, "arn:") || !strings.Contains(d.Resource, ":lambda:"):
+		return "the resource is not a Lambda function, which is all why-denied diagnoses"
+	}
+	return ""
+}
+
+// meaningOnly prints what the message means when no diagnosis can be made,
+// and ends with exit code 3: the diagnosis is incomplete.
+func (o *explainOptions) meaningOnly(d *diagnose.Denial, reason string, cause error) error {
+	m := diagnose.Explain(d)
+	m.Reason = reason
+	if err := report.Render(o.IO.Out, o.format, m, report.Meaning); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	if cause != nil {
+		return fmt.Errorf("no diagnosis: %w", cause)
+	}
+	return &incompleteError{reason}
+}
+
+// incompleteError: the diagnosis could not be completed (exit 3).
+type incompleteError struct{ msg string }
+
+func (e *incompleteError) Error() string { return "no diagnosis: " + e.msg }

@@ -1,0 +1,196 @@
+package diagnose
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+// Meaning is what an AccessDenied message says, in words, without access to
+// the account: the layer to look at and the commands that show it.
+type Meaning struct {
+	Message *Denial `json:"message"`
+	// Summary explains the message in a sentence or two.
+	Summary string `json:"summary"`
+	// LookAt names the policy to read first.
+	LookAt string `json:"lookAt"`
+	// NextSteps are commands to run next, most useful first.
+	NextSteps []string `json:"nextSteps"`
+	// Diagnosed is false when the account could not be read; Reason says why.
+	Diagnosed bool   `json:"diagnosed"`
+	Reason    string `json:"reason,omitempty"`
+}
+
+var layerLookAt = map[policy.Layer]string{
+	policy.LayerIdentity:            "the identity-based policies (inline and managed) of the caller's role or user",
+	policy.LayerResource:            "the function's resource-based policy (for the qualifier called)",
+	policy.LayerPermissionsBoundary: "the permissions boundary of the caller's role or user",
+	policy.LayerSessionPolicy:       "the session policy passed when the caller's session was created (AssumeRole, GetFederationToken)",
+	policy.LayerSCP:                 "the service control policies of the caller's account, its OUs and the organization root",
+	policy.LayerRCP:                 "the resource control policies of the function's account, its OUs and the organization root",
+	LayerVPCEndpoint:                "the policy of the VPC endpoint the call went through",
+}
+
+// Explain says what a parsed AccessDenied message means and what to run
+// next, for when the account cannot be read.
+func Explain(d *Denial) *Meaning {
+	m := &Meaning{Message: d}
+	kind := "an implicit deny (nothing allows the call)"
+	if d.Explicit {
+		kind = "an explicit deny (a Deny statement matches the call; it wins over every Allow)"
+	}
+	layer := d.Layer
+	if layer == "" {
+		m.Summary = fmt.Sprintf("AWS denied %s to %s with %s, without naming the policy type (older message format).", orWord(d.Action, "the action"), orWord(d.Caller, "the caller"), kind)
+		m.LookAt = "every layer: identity policies, permissions boundary, the function's resource policy, SCPs"
+	} else {
+		m.Summary = fmt.Sprintf("AWS denied %s to %s on %s with %s in the %s.", orWord(d.Action, "the action"), orWord(d.Caller, "the caller"), orWord(d.Resource, "the resource"), kind, d.PolicyType)
+		m.LookAt = layerLookAt[layer]
+	}
+	if d.PolicyARN != "" {
+		m.Summary += " The denying policy is " + d.PolicyARN + "."
+	}
+	m.Summary += " AWS names only one blocking layer; others may block too."
+	if d.Redacted {
+		m.Summary += " The message has redacted ARNs: fill in the real ones to run the commands below."
+	}
+	m.NextSteps = nextSteps(d)
+	return m
+}
+
+func orWord(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// nextSteps lists the commands that show the layer the message names, then
+// the full diagnosis.
+func nextSteps(d *Denial) []string {
+	role, user := "", ""
+	if a, ok := policy.ParseARN(d.Caller); ok {
+		switch {
+		case strings.HasPrefix(a.Resource, "assumed-role/"):
+			role = strings.SplitN(strings.TrimPrefix(a.Resource, "assumed-role/"), "/", 2)[0]
+		case strings.HasPrefix(a.Resource, "role/"):
+			role = a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
+		case strings.HasPrefix(a.Resource, "user/"):
+			user = a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
+		}
+	}
+	fn, qual := "", ""
+	if unq, q, ok := functionParts(d.Resource); ok {
+		fn, qual = unq, q
+	}
+	var steps []string
+	identity := func() {
+		switch {
+		case role != "":
+			steps = append(steps,
+				"aws iam list-role-policies --role-name "+role,
+				"aws iam list-attached-role-policies --role-name "+role,
+				"aws iam get-role-policy --role-name "+role+" --policy-name POLICY_NAME")
+		case user != "":
+			steps = append(steps,
+				"aws iam list-user-policies --user-name "+user,
+				"aws iam list-attached-user-policies --user-name "+user,
+				"aws iam list-groups-for-user --user-name "+user)
+		}
+	}
+	switch d.Layer {
+	case policy.LayerIdentity, "":
+		identity()
+	case policy.LayerResource:
+		if fn != "" {
+			s := "aws lambda get-policy --function-name " + fn
+			if qual != "" {
+				s += " --qualifier " + qual
+			}
+			steps = append(steps, s)
+		}
+	case policy.LayerPermissionsBoundary:
+		if role != "" {
+			steps = append(steps, "aws iam get-role --role-name "+role+" --query Role.PermissionsBoundary")
+		}
+		if user != "" {
+			steps = append(steps, "aws iam get-user --user-name "+user+" --query User.PermissionsBoundary")
+		}
+	case policy.LayerSCP, policy.LayerRCP:
+		if a, ok := policy.ParseARN(d.Caller); ok && d.Layer == policy.LayerSCP {
+			steps = append(steps, "aws organizations list-policies-for-target --target-id "+a.Account+" --filter SERVICE_CONTROL_POLICY   # from the management account")
+		} else if a, ok := policy.ParseARN(d.Resource); ok {
+			steps = append(steps, "aws organizations list-policies-for-target --target-id "+a.Account+" --filter RESOURCE_CONTROL_POLICY   # from the management account")
+		}
+	case policy.LayerSessionPolicy:
+		steps = append(steps, "check the Policy and PolicyArns parameters of the AssumeRole (or GetFederationToken) call that created the session")
+	}
+	if d.PolicyARN != "" && strings.Contains(d.PolicyARN, ":policy/") {
+		steps = append(steps, "aws iam get-policy --policy-arn "+d.PolicyARN+"   # then get-policy-version with its DefaultVersionId")
+	}
+	entity := ""
+	if role != "" {
+		if a, ok := policy.ParseARN(d.Caller); ok {
+			entity = "arn:" + a.Partition + ":iam::" + a.Account + ":role/" + role
+		}
+	} else if user != "" {
+		entity = d.Caller
+	}
+	if entity != "" && d.Action != "" && d.Resource != "" {
+		steps = append(steps, fmt.Sprintf("aws iam simulate-principal-policy --policy-source-arn %s --action-names %s --resource-arns %s", entity, d.Action, d.Resource))
+	}
+	if d.Caller != "" && fn != "" {
+		target := fn
+		if qual != "" {
+			target += ":" + qual
+		}
+		steps = append(steps, fmt.Sprintf("why-denied --action %s %s %s   # with credentials that can read the account", d.Action, d.Caller, target))
+	}
+	return steps
+}
+
+// CompareWithMessage records the message on the verdict and says what the
+// diagnosis found beyond it: AWS names only one blocking layer.
+func (v *Verdict) CompareWithMessage(d *Denial) {
+	v.Message = d
+	if d.Layer == "" {
+		return
+	}
+	layer := d.Layer
+	if layer == LayerVPCEndpoint {
+		v.Findings = append(v.Findings, Finding{Kind: "messageLayerNotEvaluated", Severity: SeverityWarning, Layer: layer,
+			Message: "the message names a VPC endpoint policy, which the tool cannot read: check the policy of the VPC endpoint the call went through"})
+		return
+	}
+	switch {
+	case v.Decision == policy.Allowed:
+		v.Findings = append(v.Findings, Finding{Kind: "messageNotReproduced", Severity: SeverityWarning, Layer: layer,
+			Message: fmt.Sprintf("the message says the %s denied the call, but the policies read now allow it: they may have changed since, IAM changes can take a few seconds to apply, or the call was made with other credentials, action or qualifier", layerWords[layer])})
+	case !slices.Contains(v.BlockedBy, layer):
+		v.Findings = append(v.Findings, Finding{Kind: "messageLayerDiffers", Severity: SeverityWarning, Layer: layer,
+			Message: fmt.Sprintf("the message names the %s, but the policies read now block in the %s instead: the policies may have changed since the message", layerWords[layer], joinWords(v.BlockedBy))})
+	case len(v.BlockedBy) > 1:
+		var others []policy.Layer
+		for _, l := range v.BlockedBy {
+			if l != layer {
+				others = append(others, l)
+			}
+		}
+		v.Findings = append(v.Findings, Finding{Kind: "moreThanMessage", Severity: SeverityWarning, Layer: layer,
+			Message: fmt.Sprintf("the message names only the %s; the %s also blocks: fixing only what the message names will not be enough", layerWords[layer], joinWords(others))})
+	}
+	if d.Explicit != (v.Decision == policy.ExplicitDeny) && v.Decision != policy.Allowed {
+		v.Findings = append(v.Findings, Finding{Kind: "messageDenyKindDiffers", Severity: SeverityInfo, Layer: layer,
+			Message: fmt.Sprintf("the message reports an %s deny, the policies read now give %s", map[bool]string{true: "explicit", false: "implicit"}[d.Explicit], v.Decision)})
+	}
+}
+
+func joinWords(ls []policy.Layer) string {
+	words := make([]string, len(ls))
+	for i, l := range ls {
+		words[i] = layerWords[l]
+	}
+	return strings.Join(words, " and the ")
+}
