@@ -62,8 +62,12 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 			v.BlockedBy = append(v.BlockedBy, urlFinding.Layer)
 		}
 	}
-	proposeFixes(ev, in, res, v)
+	v.Findings = append(v.Findings, unreadableFindings(ev)...)
 	v.Summary = summarize(v)
+	settleUnknown(ev, in, v)
+	if v.Decision != DecisionUnknown {
+		proposeFixes(ev, in, res, v)
+	}
 	return v, nil
 }
 

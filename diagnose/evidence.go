@@ -26,6 +26,9 @@ type Evidence struct {
 	// refused, failed, or not asked (--no-simulate, a service principal
 	// caller).
 	SimulatorUnavailable string `json:"simulatorUnavailable,omitempty"`
+	// Unreadable lists policies the tool could not read: their layers are
+	// unknown, and the verdict decides only what the other layers settle.
+	Unreadable []Unreadable `json:"unreadable,omitempty"`
 	// Notes record how pieces of evidence were read or why one is missing.
 	Notes []string `json:"notes,omitempty"`
 }

@@ -18,6 +18,8 @@ const (
 // layer that blocks, what each layer said and why, and what to change. It is
 // the JSON output contract (README, "JSON output").
 type Verdict struct {
+	// Decision is allowed, implicitDeny, explicitDeny, or unknown when the
+	// policies the tool could read do not settle the request.
 	Decision  policy.Decision `json:"decision"`
 	BlockedBy []policy.Layer  `json:"blockedBy"`
 	// Summary is one sentence a person can act on.
@@ -31,6 +33,9 @@ type Verdict struct {
 	Findings     []Finding     `json:"findings"`
 	// Problems lists what could not be evaluated (unknown operators ...).
 	Problems []string `json:"problems,omitempty"`
+	// UnknownLayers are the layers the tool could not read and that decide
+	// the outcome: the decision is then "unknown".
+	UnknownLayers []policy.Layer `json:"unknownLayers,omitempty"`
 	// Message is the pasted AccessDenied message this verdict explains
 	// (why-denied explain).
 	Message *Denial `json:"message,omitempty"`

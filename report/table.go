@@ -123,6 +123,8 @@ func resultWords(l diagnose.LayerReport) string {
 		return "explicit deny"
 	case "noAllow":
 		return "no allow"
+	case "unknown":
+		return "UNKNOWN"
 	}
 	return "n/a"
 }

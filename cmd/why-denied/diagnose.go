@@ -228,10 +228,19 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
-	if v.Decision != policy.Allowed {
-		return deniedError{}
+	return decisionError(v)
+}
+
+// decisionError turns the verdict into the exit code of the contract: 0
+// allowed, 1 denied, 3 when the readable policies do not settle it.
+func decisionError(v *diagnose.Verdict) error {
+	switch v.Decision {
+	case policy.Allowed:
+		return nil
+	case diagnose.DecisionUnknown:
+		return &incompleteError{msg: "no decision: " + v.Summary}
 	}
-	return nil
+	return deniedError{}
 }
 
 // evidence reads the evidence file, or the account.

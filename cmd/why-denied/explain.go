@@ -11,7 +11,6 @@ import (
 
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
-	"github.com/why-denied/why-denied/policy"
 	"github.com/why-denied/why-denied/report"
 )
 
@@ -111,10 +110,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
-	if v.Decision != policy.Allowed {
-		return deniedError{}
-	}
-	return nil
+	return decisionError(v)
 }
 
 // cannotDiagnose says why the message alone does not name a call the tool
@@ -144,10 +140,10 @@ func (o *explainOptions) meaningOnly(d *diagnose.Denial, reason string, cause er
 	if cause != nil {
 		return fmt.Errorf("no diagnosis: %w", cause)
 	}
-	return &incompleteError{reason}
+	return &incompleteError{msg: "no diagnosis: " + reason}
 }
 
 // incompleteError: the diagnosis could not be completed (exit 3).
 type incompleteError struct{ msg string }
 
-func (e *incompleteError) Error() string { return "no diagnosis: " + e.msg }
+func (e *incompleteError) Error() string { return e.msg }

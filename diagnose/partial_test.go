@@ -1,0 +1,91 @@
+package diagnose
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+func unreadable(ev *Evidence, l policy.Layer, what, action string) *Evidence {
+	ev.Unreadable = append(ev.Unreadable, Unreadable{Layer: l, What: what, Action: action, Error: "AccessDeniedException"})
+	return ev
+}
+
+// TestPartialEvidence: when the tool cannot read a policy, the verdict
+// decides only what the readable layers settle, names the permission it
+// needs, and never guesses.
+func TestPartialEvidence(t *testing.T) {
+	yes := true
+	cases := []struct {
+		name     string
+		ev       *Evidence
+		decision policy.Decision
+		says     []string
+	}{
+		{"identity allows, resource policy unreadable, one account",
+			unreadable(scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN))), policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy"),
+			DecisionUnknown, []string{"allow the call, unless the resource policy of ProcessorFunction has a Deny", "lambda:GetPolicy"}},
+		{"explicit deny found, resource policy unreadable",
+			unreadable(scenario(targetARN, doc(`{"Effect":"Deny","Action":"lambda:*","Resource":"*"}`)), policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy"),
+			policy.ExplicitDeny, []string{"explicit Deny", "lambda:GetPolicy"}},
+		{"no identity allow, resource policy unreadable, one account",
+			unreadable(scenario(targetARN, doc(allow("s3:GetObject", "*"))), policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy"),
+			DecisionUnknown, []string{"deny the call", "unless the resource policy of ProcessorFunction allows it"}},
+		{"identity policy unreadable, the simulator answered",
+			func() *Evidence {
+				ev := unreadable(scenario(targetARN), policy.LayerIdentity, "inline policy Inline0 of role RequestRole", "iam:GetRolePolicy")
+				ev.Simulation = &Simulation{Decision: "allowed", AllowedByPermissionsBoundary: &yes}
+				return ev
+			}(),
+			policy.Allowed, []string{"iam:GetRolePolicy", "simulator answered for this layer"}},
+		{"identity policy unreadable, no simulator, resource grants the session",
+			unreadable(withResourcePolicy(scenario(targetARN), `{"Effect":"Allow","Principal":{"AWS":"`+session+`"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`"}`),
+				policy.LayerIdentity, "inline policy Inline0 of role RequestRole", "iam:GetRolePolicy"),
+			DecisionUnknown, []string{"unless inline policy Inline0 of role RequestRole has a Deny"}},
+		{"cross account, the other account's resource policy unreadable",
+			func() *Evidence {
+				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
+				ev.Request.Caller = "arn:aws:sts::222222222222:assumed-role/RequestRole/RequestFunction"
+				ev.Caller.ARN, ev.Caller.Account = "arn:aws:iam::222222222222:role/RequestRole", other
+				return unreadable(ev, policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy")
+			}(),
+			DecisionUnknown, []string{"unless the resource policy of ProcessorFunction allows it"}},
+		{"boundary unreadable",
+			func() *Evidence {
+				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
+				return unreadable(ev, policy.LayerPermissionsBoundary, "the permissions boundary Boundary", "iam:GetPolicyVersion")
+			}(),
+			DecisionUnknown, []string{"iam:GetPolicyVersion"}},
+		{"session policy unreadable",
+			unreadable(scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN))), policy.LayerSessionPolicy, "the session policy", "sts:AssumeRole (session policies cannot be read)"),
+			DecisionUnknown, []string{"session policy"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			v, err := Diagnose(c.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Decision != c.decision {
+				t.Fatalf("decision %s, want %s: %s", v.Decision, c.decision, v.Summary)
+			}
+			text := verdictText(v)
+			for _, phrase := range c.says {
+				if !strings.Contains(text, phrase) {
+					t.Errorf("the verdict does not say %q:\n%s", phrase, text)
+				}
+			}
+			if v.Decision == DecisionUnknown {
+				if len(v.UnknownLayers) == 0 {
+					t.Error("no unknown layers named")
+				}
+				for _, f := range v.Findings {
+					if len(f.Fixes) > 0 {
+						t.Errorf("a fix proposed without a decision: %+v", f.Fixes)
+					}
+				}
+			}
+		})
+	}
+}
