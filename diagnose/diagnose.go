@@ -188,8 +188,12 @@ func layerReport(res *policy.Result, lr policy.LayerResult, sim *Simulation, in 
 		rep.Source = SourceSimulator
 	}
 	switch {
-	case !lr.Applies:
+	case !lr.Applies && !rep.Blocks:
 		rep.Result = "notApplicable"
+	case !lr.Applies:
+		// A layer without policies that must allow (the identity side of a
+		// caller with no identity policies) blocks: nothing allows.
+		rep.Result = "noAllow"
 	case lr.Denies:
 		rep.Result = "denies"
 	case lr.Allows:

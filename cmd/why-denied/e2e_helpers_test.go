@@ -170,6 +170,19 @@ func (v jsonVerdict) layer(t *testing.T, name string) (result, source string) {
 	return "", ""
 }
 
+// matched lists the policies of a layer's matching statements.
+func (v jsonVerdict) matched(layer string) []string {
+	var names []string
+	for _, l := range v.Layers {
+		for _, s := range l.Statements {
+			if l.Layer == layer && s.Status == "matched" {
+				names = append(names, s.Policy)
+			}
+		}
+	}
+	return names
+}
+
 // findingKinds lists the kinds of the verdict's findings.
 func (v jsonVerdict) findingKinds() []string {
 	var kinds []string
