@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // DefaultAction is the action diagnosed when a Request names none.
@@ -93,6 +94,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 			FunctionURLAuthType: target.urlAuthType,
 		},
 	}
+	ev.Unreadable = f.unreadable
 	if caller.Kind == SessionCaller {
 		// Session policies are passed to sts:AssumeRole and stored nowhere
 		// IAM can read them back.
@@ -137,7 +139,8 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 			return nil
 		}
 		if err != nil {
-			return callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err)
+			return f.tolerate(callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err),
+				policy.LayerResource, "the resource policy of function "+ref.display())
 		}
 		doc, err := decodeDocument(aws.ToString(out.Policy))
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // maxCallsInFlight bounds concurrent AWS calls per FetchEvidence. IAM's
@@ -28,8 +29,9 @@ type fetcher struct {
 	caller, target Side
 	lim            limiter
 
-	mu      sync.Mutex
-	managed map[string]*managedEntry
+	mu         sync.Mutex
+	managed    map[string]*managedEntry
+	unreadable []diagnose.Unreadable
 }
 
 type managedEntry struct {
@@ -66,7 +68,13 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 			return f.caller.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
 		})
 		if err != nil {
-			return entityError("role", name, "iam:GetRole", err)
+			err = entityError("role", name, "iam:GetRole", err)
+			if withPolicies {
+				// Without GetRole the role's path, tags and boundary are
+				// unknown; its policies may still be listed.
+				return f.tolerate(err, policy.LayerPermissionsBoundary, "role "+name+" (its permissions boundary, path and tags)")
+			}
+			return err
 		}
 		id.arn, id.path, id.tags = aws.ToString(out.Role.Arn), aws.ToString(out.Role.Path), tagMap(out.Role.Tags)
 		if withPolicies {
@@ -77,7 +85,7 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 	if withPolicies {
 		g.Go(func() (err error) {
 			inline, err = f.roleInlinePolicies(ctx, name)
-			return err
+			return f.tolerate(err, policy.LayerIdentity, "the inline policies of role "+name)
 		})
 		g.Go(func() (err error) {
 			managed, err = f.attachedPolicies(ctx, "role "+name, "iam:ListAttachedRolePolicies", "", func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
@@ -87,13 +95,13 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 				}
 				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
 			})
-			return err
+			return f.tolerate(err, policy.LayerIdentity, "the managed policies attached to role "+name)
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return identity{}, err
 	}
-	id.policies = append(inline, managed...)
+	id.policies = readPolicies(append(inline, managed...))
 	return id, nil
 }
 
@@ -287,7 +295,7 @@ func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, act
 		g.Go(func() error {
 			raw, err := do(ctx, f.lim, func() (*string, error) { return get(name) })
 			if err != nil {
-				return err
+				return f.tolerate(err, policy.LayerIdentity, fmt.Sprintf("inline policy %s of %s", name, owner))
 			}
 			doc, err := decodeDocument(aws.ToString(raw))
 			if err != nil {
@@ -328,7 +336,7 @@ func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label
 		g.Go(func() error {
 			p, err := f.managedPolicy(ctx, aws.ToString(a.PolicyArn))
 			if err != nil {
-				return err
+				return f.tolerate(err, policy.LayerIdentity, fmt.Sprintf("managed policy %s attached to %s", aws.ToString(a.PolicyArn), owner))
 			}
 			p.Name = label + p.Name
 			out[i] = p
@@ -345,7 +353,8 @@ func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsB
 	}
 	p, err := f.managedPolicy(ctx, *b.PermissionsBoundaryArn)
 	if err != nil {
-		return nil, fmt.Errorf("permissions boundary of %s: %w", owner, err)
+		err = fmt.Errorf("permissions boundary of %s: %w", owner, err)
+		return nil, f.tolerate(err, policy.LayerPermissionsBoundary, fmt.Sprintf("the permissions boundary %s of %s", aws.ToString(b.PermissionsBoundaryArn), owner))
 	}
 	return &p, nil
 }

@@ -3,6 +3,7 @@ package awsclient
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -165,6 +166,15 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 		id, err := f.fetchRole(ctx, ref.name, withPolicies)
 		if err != nil {
 			return Caller{}, identity{}, err
+		}
+		if id.arn == "" {
+			// GetRole was refused: the ARN given names the role (without
+			// its path, which AWS does not need to match it by ARN).
+			if ref.account == "" {
+				return Caller{}, identity{}, &CallError{Action: "iam:GetRole", Resource: "role " + ref.name,
+					Err: errors.New("AccessDenied: the role's account cannot be known without it; pass the role ARN")}
+			}
+			id.arn = "arn:" + cmp.Or(ref.partition, "aws") + ":iam::" + ref.account + ":role/" + ref.name
 		}
 		principal := id.arn
 		if ref.kind == SessionCaller {
