@@ -18,8 +18,13 @@ test:
 demo: build
 	./$(BIN) --from-snapshot fixtures/sam-qualified-invoke.json || test $$? -eq 1
 
+# Runs each fuzz target for FUZZTIME (seed corpora are checked in under
+# testdata/fuzz and run by `make test` too).
 fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzReadEvidence$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzParseDenial$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./awsclient -run '^$$' -fuzz '^FuzzParseArguments$$' -fuzztime $(FUZZTIME)
 
 bench:
 	$(GO) test ./policy -run '^$$' -bench . -benchmem
@@ -29,3 +34,9 @@ vet:
 
 clean:
 	rm -rf bin
+
+# Times why-denied against moto_server behind a proxy that adds 50ms to every
+# request (needs moto_server); not part of `make test`. See bench/README.md.
+.PHONY: bench-live
+bench-live:
+	bench/live.sh

@@ -7,10 +7,15 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/why-denied/why-denied/policy"
 )
 
 // EvidenceVersion is the evidence file format this build reads and writes.
 const EvidenceVersion = 1
+
+// MaxEvidenceSize bounds the evidence files ReadEvidence accepts.
+const MaxEvidenceSize = 16 << 20
 
 // Evidence is everything a diagnosis rests on: the request and the policies
 // of every layer, as read from the account or from an evidence file. It is the
@@ -159,9 +164,20 @@ func (e *EvidenceError) Error() string { return "evidence file: " + e.Msg }
 // ReadEvidence decodes an evidence file, rejecting unknown fields and
 // versions other than EvidenceVersion.
 func ReadEvidence(r io.Reader) (*Evidence, error) {
-	data, err := io.ReadAll(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxEvidenceSize+1))
 	if err != nil {
 		return nil, err
+	}
+	if len(data) > MaxEvidenceSize {
+		return nil, &EvidenceError{Msg: fmt.Sprintf("larger than %d MiB; an evidence file holds a few policies and is far smaller", MaxEvidenceSize>>20)}
+	}
+	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 {
+		return nil, &EvidenceError{Msg: "empty file, expected a JSON object"}
+	} else if trimmed[0] != '{' {
+		return nil, &EvidenceError{Msg: "expected a JSON object (an evidence file written by --snapshot)"}
+	}
+	if err := policy.CheckJSON(data); err != nil {
+		return nil, &EvidenceError{Msg: describeJSONError(data, err)}
 	}
 	var probe struct {
 		Version *int `json:"version"`

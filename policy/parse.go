@@ -8,6 +8,11 @@ import (
 	"strings"
 )
 
+// MaxDocumentSize bounds the documents Parse accepts. The largest AWS
+// policies are far smaller (a Lambda function policy is limited to 20 KB, an
+// SCP to 5,120 characters); a megabyte leaves room for pretty-printing.
+const MaxDocumentSize = 1 << 20
+
 // ParseError says where in a document parsing failed.
 type ParseError struct {
 	// Statement is the statement index, or -1 for the document level.
@@ -34,6 +39,15 @@ func (e *ParseError) Error() string {
 // Statement as an object or a list, string-or-list elements, every Principal
 // shape and Condition values as strings, numbers, booleans or lists of them.
 func Parse(data []byte) (*Policy, error) {
+	if len(data) > MaxDocumentSize {
+		return nil, &ParseError{Statement: -1, Msg: fmt.Sprintf("document is %d bytes, more than the %d any AWS policy may have", len(data), MaxDocumentSize)}
+	}
+	if err := CheckJSON(data); err != nil {
+		return nil, &ParseError{Statement: -1, Msg: "invalid JSON: " + err.Error()}
+	}
+	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '"' {
+		return nil, &ParseError{Statement: -1, Msg: "the document is a JSON string, not an object (is it still URL-encoded, as GetRolePolicy returns it?)"}
+	}
 	var top map[string]json.RawMessage
 	if err := strictUnmarshal(data, &top); err != nil {
 		return nil, &ParseError{Statement: -1, Msg: "invalid JSON: " + err.Error()}

@@ -288,8 +288,16 @@ func readSnapshot(path string) (*diagnose.Evidence, error) {
 	}
 	defer f.Close()
 	ev, err := diagnose.ReadEvidence(f)
-	if err != nil {
+	var evErr *diagnose.EvidenceError
+	switch {
+	case errors.As(err, &evErr):
 		return nil, fmt.Errorf("%s: %w", path, err)
+	case err != nil:
+		msg := err.Error()
+		if inner := errors.Unwrap(err); inner != nil {
+			msg = inner.Error()
+		}
+		return nil, &usageError{fmt.Sprintf("reading evidence file %s: %s", path, msg)}
 	}
 	return ev, nil
 }
