@@ -134,6 +134,9 @@ func buildInput(ev *Evidence) (*policy.Input, error) {
 		if in.RCPs, err = parseLevels("RCP", org.RCPs); err != nil {
 			return nil, err
 		}
+		if !rcpApplies(ev.Request.Action) {
+			in.RCPs = nil
+		}
 	}
 	return in, nil
 }

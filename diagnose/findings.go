@@ -44,10 +44,29 @@ func findings(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) []
 		out = append(out, Finding{Kind: "missingContext", Severity: SeverityInfo,
 			Message: fmt.Sprintf("the simulator evaluated without values for %s; pass them with --context KEY=VALUE for an exact answer", strings.Join(ev.Simulation.MissingContextValues, ", "))})
 	}
+	if ev.Organization != nil && len(ev.Organization.RCPs) > 0 && !rcpApplies(ev.Request.Action) {
+		out = append(out, Finding{Kind: "rcpNotApplicable", Severity: SeverityInfo, Layer: policy.LayerRCP,
+			Message: fmt.Sprintf("the organization's RCPs were not evaluated: RCPs apply only to a subset of AWS services, and %s is not among them", serviceOf(ev.Request.Action))})
+	}
 	if len(out) == 0 {
 		return []Finding{}
 	}
 	return out
+}
+
+// rcpServices are the services whose resources RCPs restrict (AWS
+// Organizations User Guide, "Resource control policies": "List of AWS
+// services that support RCPs"). Lambda is not one of them.
+var rcpServices = map[string]bool{
+	"s3": true, "sts": true, "kms": true, "sqs": true, "secretsmanager": true,
+	"cognito-identity": true, "logs": true, "dynamodb": true, "ecr": true, "aoss": true,
+}
+
+func rcpApplies(action string) bool { return rcpServices[serviceOf(action)] }
+
+func serviceOf(action string) string {
+	s, _, _ := strings.Cut(strings.ToLower(action), ":")
+	return s
 }
 
 func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
@@ -80,5 +81,22 @@ func TestFixtures(t *testing.T) {
 				t.Error("empty summary")
 			}
 		})
+	}
+}
+
+// RCPs apply to a subset of services that does not include Lambda: a
+// Deny-all RCP must not decide a Lambda invoke, and the verdict says why.
+func TestRCPsDoNotApplyToLambda(t *testing.T) {
+	ev := loadFixture(t, "sam-unqualified-invoke.json")
+	ev.Organization = &Organization{RCPs: [][]json.RawMessage{{json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`)}}}
+	v, err := Diagnose(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Decision != policy.Allowed {
+		t.Errorf("decision %s blocked by %v", v.Decision, v.BlockedBy)
+	}
+	if !slices.ContainsFunc(v.Findings, func(f Finding) bool { return f.Kind == "rcpNotApplicable" }) {
+		t.Errorf("no rcpNotApplicable finding: %+v", v.Findings)
 	}
 }

@@ -174,18 +174,14 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		}
 		p, ok, miss := substitute(v, ctx)
 		if !ok {
+			// "Policy variables with no value": the value matches nothing, so
+			// StringEquals and StringLike do not match it and inverted
+			// operators such as StringNotEquals do.
 			tr.Unresolved = append(tr.Unresolved, miss)
 			continue
 		}
 		pats = append(pats, p)
 		tr.Values[i] = p.text
-	}
-
-	if len(tr.Unresolved) > 0 {
-		// "If AWS cannot resolve a variable, this might cause the entire
-		// statement to be invalid": the condition does not hold, whatever
-		// the operator.
-		return tr
 	}
 
 	switch op.set {

@@ -1,9 +1,6 @@
 package policy
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // Element names a statement element in a trace.
 type Element string
@@ -204,15 +201,14 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 	}
 	matched := false
 	substituted := false
-	unresolved := ""
 	for _, r := range st.Resources {
 		p := plain(r)
 		if vars && strings.Contains(r, "${") {
 			var ok bool
-			var miss string
 			substituted = true
-			if p, ok, miss = substituteResource(r, req.Context); !ok {
-				unresolved = miss
+			// "The resource that includes a policy variable with no value
+			// will not match any resource" (Policy variables with no value).
+			if p, ok, _ = substituteResource(r, req.Context); !ok {
 				continue
 			}
 		}
@@ -220,13 +216,6 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 			matched = true
 			break
 		}
-	}
-	if unresolved != "" && st.NotResource {
-		// "If AWS cannot resolve a variable, this might cause the entire
-		// statement to be invalid": an exclusion that cannot be computed
-		// does not make the statement apply.
-		return Mismatch{Element: ElemNotResource, Values: st.Resources, Got: req.Resource,
-			Reason: fmt.Sprintf("NotResource uses the policy variable ${%s}, which has no value in this request, so the statement does not apply", unresolved)}, true
 	}
 	if matched != st.NotResource {
 		return Mismatch{}, false

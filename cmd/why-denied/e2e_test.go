@@ -51,6 +51,30 @@ func TestEndToEnd(t *testing.T) {
 	t.Run("simulator refused", w.testSimulatorRefused)
 	t.Run("snapshot then offline", w.testSnapshot)
 	t.Run("no-simulate", w.testNoSimulate)
+	t.Run("explain a pasted message", w.testExplain)
+}
+
+// testExplain pastes the AccessDenied message AWS gives for the SAM case's
+// alias call: explain diagnoses the call the message is about, against the
+// account, with read-only calls only (TestMain checks them).
+func (w *world) testExplain(t *testing.T) {
+	w.proxy.Answer(awstest.SimImplicitDeny)
+	session := "arn:aws:sts::" + awstest.Account + ":assumed-role/" + w.sam.RequestRole + "/" + w.sam.RequestFunction
+	msg := "An error occurred (AccessDeniedException) when calling the Invoke operation: User: " + session +
+		" is not authorized to perform: lambda:InvokeFunction on resource: " + w.sam.ProcessorAliasARN +
+		" because no identity-based policy allows the lambda:InvokeFunction action"
+	r := runLive(t, "explain", "--endpoint-url", w.proxy.URL, "--region", awstest.Region, "-o", "json", msg)
+	wantExit(t, r, exitDenied)
+	v := decode(t, r)
+	if v.Decision != "implicitDeny" || !slices.Equal(v.BlockedBy, []string{"identity"}) {
+		t.Errorf("decision %s blocked by %v, want implicitDeny blocked by [identity]", v.Decision, v.BlockedBy)
+	}
+	if !strings.Contains(r.stdout, `"layer": "identity"`) || !strings.Contains(r.stdout, `"message"`) {
+		t.Errorf("the verdict does not carry the parsed message:\n%s", r.stdout)
+	}
+	if !r.sentOp("GetFunctionConfiguration") {
+		t.Errorf("explain did not read the account: %v", r.ops)
+	}
 }
 
 func buildPlain(b *awstest.Builder) plainScenario {
