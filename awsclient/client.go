@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 )
 
@@ -36,8 +37,13 @@ type Options struct {
 	// endpoint), as the AWS CLI's --endpoint-url does. It becomes each
 	// client's BaseEndpoint.
 	EndpointURL string
-	// Timeout bounds each of ResolveCaller, ResolveTarget, FetchEvidence and
-	// Simulate, retries included. Zero means no limit beyond ctx.
+	// Timeout bounds all the work of the client, counted from New: loading
+	// the configuration and credentials, then every read and the simulator,
+	// retries included. The command builds one client per diagnosis, so it
+	// bounds the diagnosis. When it runs out, the reads still waiting fail
+	// with a *TimeoutError naming them; the simulator, which is optional,
+	// with a *SimulatorError. It also sizes the retries (see
+	// retryPolicyFor). Zero means no limit beyond ctx.
 	Timeout time.Duration
 	// Recorder, when set, is told about every operation sent (tests).
 	Recorder OperationRecorder
@@ -57,9 +63,11 @@ type Side struct {
 // Client resolves arguments, fetches evidence and runs the simulator. It is
 // safe for concurrent use.
 type Client struct {
-	caller  Side
-	target  Side
-	timeout time.Duration
+	caller, target Side
+	// timeout is Options.Timeout, for messages; deadline is when it runs
+	// out, zero for no limit.
+	timeout  time.Duration
+	deadline time.Time
 }
 
 // New loads the AWS configuration for both sides, checks that credentials
@@ -72,11 +80,13 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 			return nil, &InputError{Arg: "endpoint-url", Value: opts.EndpointURL, Reason: "expected an http:// or https:// URL"}
 		}
 	}
+	c := &Client{timeout: opts.Timeout}
 	if opts.Timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
-		defer cancel()
+		c.deadline = time.Now().Add(opts.Timeout)
 	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	policy := retryPolicyFor(opts.Timeout)
 	callerProfile := cmp.Or(opts.CallerProfile, opts.Profile)
 	targetProfile := cmp.Or(opts.TargetProfile, opts.Profile)
 
@@ -84,39 +94,64 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller := NewSide(callerCfg, opts.Recorder)
-	caller.Profile = callerProfile
-	target := caller
+	c.caller = newSide(callerCfg, opts.Recorder, policy)
+	c.caller.Profile = callerProfile
+	c.target = c.caller
 	if targetProfile != callerProfile {
 		targetCfg, err := loadConfig(ctx, "target", targetProfile, opts)
 		if err != nil {
 			return nil, err
 		}
-		target = NewSide(targetCfg, opts.Recorder)
-		target.Profile = targetProfile
+		c.target = newSide(targetCfg, opts.Recorder, policy)
+		c.target.Profile = targetProfile
 	}
-	return NewFromSides(caller, target, opts.Timeout), nil
+	return c, nil
 }
 
 // NewFromSides builds a client over given clients, for callers that bring
-// their own (fakes in tests, or configs built elsewhere).
+// their own (fakes in tests, or configs built elsewhere). timeout bounds
+// all its work from now on, as Options.Timeout does.
 func NewFromSides(caller, target Side, timeout time.Duration) *Client {
-	return &Client{caller: caller, target: target, timeout: timeout}
+	c := &Client{caller: caller, target: target, timeout: timeout}
+	if timeout > 0 {
+		c.deadline = time.Now().Add(timeout)
+	}
+	return c
 }
 
 // NewSide builds guarded Lambda, IAM and STS clients from cfg. Every client
-// gets the ReadOnly middleware, recording into rec when it is not nil.
+// gets the ReadOnly middleware, recording into rec when it is not nil, and
+// the standard retryer with this package's attempts (see retryPolicy),
+// with attempts not bounded by time.
 func NewSide(cfg aws.Config, rec OperationRecorder) Side {
+	return newSide(cfg, rec, retryPolicyFor(0))
+}
+
+func newSide(cfg aws.Config, rec OperationRecorder, p retryPolicy) Side {
 	guard := ReadOnly(rec)
 	// Clip before appending so that clients never share (and overwrite) the
 	// spare capacity of cfg.APIOptions.
 	withGuard := func(opts []func(*middleware.Stack) error) []func(*middleware.Stack) error {
 		return append(slices.Clip(opts), guard)
 	}
+	// Each client gets its own retryer: the standard retryer's token bucket
+	// is per retryer, and one side's throttling should not starve the other.
+	// The SDK's log goes nowhere: it writes warnings (a response body cut
+	// short, say) straight to standard error, where the command promises
+	// one line per error, and every failure reaches the user as an error.
 	return Side{
-		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) { o.APIOptions = withGuard(o.APIOptions) }),
-		IAM:    iam.NewFromConfig(cfg, func(o *iam.Options) { o.APIOptions = withGuard(o.APIOptions) }),
-		STS:    sts.NewFromConfig(cfg, func(o *sts.Options) { o.APIOptions = withGuard(o.APIOptions) }),
+		Lambda: lambda.NewFromConfig(cfg, func(o *lambda.Options) {
+			o.APIOptions = withGuard(o.APIOptions)
+			o.Retryer, o.HTTPClient, o.Logger = p.retryer(), p.httpClient(o.HTTPClient), logging.Nop{}
+		}),
+		IAM: iam.NewFromConfig(cfg, func(o *iam.Options) {
+			o.APIOptions = withGuard(o.APIOptions)
+			o.Retryer, o.HTTPClient, o.Logger = p.retryer(), p.httpClient(o.HTTPClient), logging.Nop{}
+		}),
+		STS: sts.NewFromConfig(cfg, func(o *sts.Options) {
+			o.APIOptions = withGuard(o.APIOptions)
+			o.Retryer, o.HTTPClient, o.Logger = p.retryer(), p.httpClient(o.HTTPClient), logging.Nop{}
+		}),
 		Region: cfg.Region,
 	}
 }
@@ -153,9 +188,26 @@ func loadConfig(ctx context.Context, side, profile string, opts Options) (aws.Co
 	return cfg, nil
 }
 
+// withTimeout bounds ctx by the client's deadline.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	if c.timeout > 0 {
-		return context.WithTimeout(ctx, c.timeout)
+	if !c.deadline.IsZero() {
+		return context.WithDeadline(ctx, c.deadline)
 	}
 	return context.WithCancel(ctx)
+}
+
+// timedOut completes a *TimeoutError with the time allowed, and turns a
+// bare deadline error (a call stopped while waiting for its turn) into one.
+func (c *Client) timedOut(err error) error {
+	if err == nil || !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	te, ok := errors.AsType[*TimeoutError](err)
+	if !ok {
+		te = &TimeoutError{Err: err}
+	}
+	if !c.deadline.IsZero() && !time.Now().Before(c.deadline) {
+		te.After = c.timeout
+	}
+	return te
 }

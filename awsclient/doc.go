@@ -16,8 +16,10 @@
 //     in the account and region that was read. Exit 2.
 //   - *CredentialsError: no usable credentials for a profile. Exit 3.
 //   - *CallError: an AWS read failed for another reason (access denied,
-//     throttling, network, timeout); it names the IAM action the
+//     throttling or server errors on every attempt, network); it names the IAM action the
 //     credentials need. Exit 3.
+//   - *TimeoutError: Options.Timeout ran out, retries included; it names
+//     the reads still in flight. Exit 3.
 //   - *ReadOnlyError: the read-only guard stopped an operation that is not a
 //     read. A programming error; exit 3.
 //   - *SimulatorError: iam:SimulatePrincipalPolicy refused or could not

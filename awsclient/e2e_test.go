@@ -554,7 +554,7 @@ func (w *world) testSimulatorRefused(t *testing.T) {
 
 // testSimulatorUnavailable talks to moto directly, which does not implement
 // the simulator (HTTP 500): an unavailable, not refused, simulator, reported
-// at once rather than after the SDK's retries.
+// after its few quick retries (a server error backs off from 50ms).
 func (w *world) testSimulatorUnavailable(t *testing.T, moto *awstest.Moto) {
 	client := newClient(t, moto.URL, awsclient.Options{}, nil)
 	ev := w.fetch(t, w.sam.RequestFunction, w.sam.ProcessorFunction)
@@ -565,7 +565,7 @@ func (w *world) testSimulatorUnavailable(t *testing.T, moto *awstest.Moto) {
 		t.Fatalf("Simulate = %v (%T), want an unavailable *SimulatorError", err, err)
 	}
 	if elapsed := time.Since(start); elapsed > 2*time.Second {
-		t.Errorf("Simulate took %s: the optional simulator must not be retried", elapsed)
+		t.Errorf("Simulate took %s: the optional simulator must not hold up the verdict", elapsed)
 	}
 }
 

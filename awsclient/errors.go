@@ -1,9 +1,12 @@
 package awsclient
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/smithy-go"
 )
@@ -85,7 +88,9 @@ func (e *CredentialsError) Error() string {
 func (e *CredentialsError) Unwrap() error { return e.Err }
 
 // CallError reports an AWS read that failed for a reason other than "not
-// found": access denied, expired credentials, throttling, network, timeout.
+// found": access denied, expired credentials, or throttling, server and
+// network errors that lasted through every retry (a read still unanswered
+// at the deadline is a *TimeoutError instead).
 // It names the IAM action the credentials need, because the usual fix is to
 // grant that action to whoever runs the tool. The command layer maps it to
 // exit code 3 (the diagnosis could not be completed).
@@ -123,6 +128,43 @@ func (e *CallError) credentialsProblem() bool {
 		return true
 	}
 	return false
+}
+
+// TimeoutError reports that the time allowed (Options.Timeout, the
+// --timeout flag) ran out before the reads were done, retries included. It
+// names the reads that were still waiting for an answer: those are what the
+// diagnosis lacks. The command layer maps it to exit code 3.
+type TimeoutError struct {
+	// After is the time allowed; zero when the deadline came from the
+	// caller's context instead.
+	After time.Duration
+	// Calls are the reads in flight, each "ACTION (WHAT)", such as
+	// "iam:GetRole (role RequestRole)".
+	Calls []string
+	Err   error
+}
+
+func (e *TimeoutError) Error() string {
+	after := ""
+	if e.After > 0 {
+		after = " after " + e.After.String()
+	}
+	waiting := "AWS"
+	if len(e.Calls) > 0 {
+		waiting = strings.Join(e.Calls, ", ")
+	}
+	return fmt.Sprintf("timed out%s waiting for %s: AWS answered too slowly, retries included (try again, or raise --timeout)", after, waiting)
+}
+
+func (e *TimeoutError) Unwrap() error { return e.Err }
+
+// merge adds the calls of other to e's, each once.
+func (e *TimeoutError) merge(other *TimeoutError) {
+	for _, c := range other.Calls {
+		if !slices.Contains(e.Calls, c) {
+			e.Calls = append(e.Calls, c)
+		}
+	}
 }
 
 // ReadOnlyError reports an operation the read-only guard stopped before it
@@ -190,11 +232,15 @@ func isNotFound(err error) bool {
 }
 
 // callError wraps a failed read. A guard refusal is not made a CallError,
-// which would blame the user's permissions for a bug in this package.
+// which would blame the user's permissions for a bug in this package; a
+// read cut short by the deadline becomes a *TimeoutError naming it.
 func callError(action, resource string, err error) error {
 	var ro *ReadOnlyError
 	if errors.As(err, &ro) {
 		return fmt.Errorf("reading %s: %w", resource, err)
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &TimeoutError{Calls: []string{action + " (" + resource + ")"}, Err: err}
 	}
 	return &CallError{Action: action, Resource: resource, Err: err}
 }

@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"strings"
@@ -26,6 +27,11 @@ type Request struct {
 	// Context holds condition keys given by the user (--context,
 	// --source-arn, --source-account); it is copied into the evidence as is.
 	Context diagnose.ContextValues
+	// Simulate also asks iam:SimulatePrincipalPolicy, started as soon as its
+	// inputs are known. Its answer goes into Evidence.Simulation, or why
+	// there is none into Evidence.SimulatorUnavailable: the simulator is
+	// optional evidence and its failure is not an error.
+	Simulate bool
 }
 
 // FetchEvidence resolves the caller and the target and reads every policy
@@ -57,7 +63,17 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		id     identity
 		target targetEvidence
 		g      group
+		ev     *diagnose.Evidence
 	)
+	var simDone chan simOutcome
+	fetched := make(chan struct{})
+	if req.Simulate {
+		f.early = newEarly()
+		simDone = make(chan simOutcome, 1)
+		go func() {
+			simDone <- c.simulateEarly(ctx, f.early, req, fetched, func() *diagnose.Evidence { return ev })
+		}()
+	}
 	g.Go(func() (err error) {
 		caller, id, err = f.resolveCaller(ctx, cref, true)
 		return err
@@ -67,10 +83,11 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		return err
 	})
 	if err := g.Wait(); err != nil {
-		return nil, err
+		close(fetched)
+		return nil, c.timedOut(err)
 	}
 
-	ev := &diagnose.Evidence{
+	ev = &diagnose.Evidence{
 		Version: diagnose.EvidenceVersion,
 		Request: diagnose.Request{
 			Caller:   caller.Principal,
@@ -95,6 +112,19 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		},
 	}
 	ev.Unreadable = f.unreadable
+	close(fetched)
+	if simDone != nil {
+		out := <-simDone
+		var simErr *SimulatorError
+		switch {
+		case out.err == nil:
+			ev.Simulation = out.sim
+		case errors.As(out.err, &simErr):
+			ev.SimulatorUnavailable = simErr.Error()
+		default:
+			return nil, out.err
+		}
+	}
 	if caller.Kind == SessionCaller {
 		// Session policies are passed to sts:AssumeRole and stored nowhere
 		// IAM can read them back.
@@ -127,6 +157,9 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 	)
 	g.Go(func() (err error) {
 		te.fn, err = f.functionConfig(ctx, side, ref)
+		if err == nil {
+			f.early.announceTarget(te.fn)
+		}
 		return err
 	})
 	g.Go(func() error {

@@ -33,8 +33,9 @@ func (g *group) Wait() error {
 }
 
 // mostRelevant picks the error a user should see first: bad input, then
-// something not found, then credentials, then failed calls. Among equals the
-// earliest wins.
+// something not found, then credentials, then failed calls, then calls cut
+// short by the deadline (all of them, in one *TimeoutError), then calls
+// that were stopped before they were sent. Among equals the earliest wins.
 func mostRelevant(errs []error) error {
 	var best error
 	bestRank := 0
@@ -43,15 +44,25 @@ func mostRelevant(errs []error) error {
 			best, bestRank = err, r
 		}
 	}
+	if te, ok := errors.AsType[*TimeoutError](best); ok {
+		all := &TimeoutError{After: te.After, Err: te.Err}
+		for _, err := range errs {
+			if other, ok := errors.AsType[*TimeoutError](err); ok {
+				all.merge(other)
+			}
+		}
+		return all
+	}
 	return best
 }
 
 func errorRank(err error) int {
 	var (
-		input *InputError
-		nf    *NotFoundError
-		cred  *CredentialsError
-		ro    *ReadOnlyError
+		input   *InputError
+		nf      *NotFoundError
+		cred    *CredentialsError
+		ro      *ReadOnlyError
+		timeout *TimeoutError
 	)
 	switch {
 	case errors.As(err, &input):
@@ -62,8 +73,10 @@ func errorRank(err error) int {
 		return 2
 	case errors.As(err, &ro):
 		return 3
-	case errors.Is(err, context.Canceled):
+	case errors.As(err, &timeout):
 		return 5
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return 6
 	default:
 		return 4
 	}

@@ -32,6 +32,9 @@ type fetcher struct {
 	mu         sync.Mutex
 	managed    map[string]*managedEntry
 	unreadable []diagnose.Unreadable
+	// early, when set, is told the inputs of the simulator as soon as
+	// they are known.
+	early *early
 }
 
 type managedEntry struct {
@@ -77,6 +80,7 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 			return err
 		}
 		id.arn, id.path, id.tags = aws.ToString(out.Role.Arn), aws.ToString(out.Role.Path), tagMap(out.Role.Tags)
+		f.early.announceEntity(id.arn)
 		if withPolicies {
 			id.boundary, err = f.boundary(ctx, out.Role.PermissionsBoundary, "role "+name)
 		}
@@ -142,6 +146,7 @@ func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool)
 			return entityError("user", name, "iam:GetUser", err)
 		}
 		id.arn, id.path, id.tags = aws.ToString(out.User.Arn), aws.ToString(out.User.Path), tagMap(out.User.Tags)
+		f.early.announceEntity(id.arn)
 		if withPolicies {
 			id.boundary, err = f.boundary(ctx, out.User.PermissionsBoundary, "user "+name)
 		}

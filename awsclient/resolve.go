@@ -66,7 +66,7 @@ func (c *Client) ResolveCaller(ctx context.Context, caller string) (Caller, erro
 		return Caller{}, err
 	}
 	resolved, _, err := c.newFetcher().resolveCaller(ctx, ref, false)
-	return resolved, err
+	return resolved, c.timedOut(err)
 }
 
 // ResolveTarget turns a TARGET argument into the function and qualifier the
@@ -79,7 +79,8 @@ func (c *Client) ResolveTarget(ctx context.Context, target string) (Target, erro
 	if err != nil {
 		return Target{}, err
 	}
-	return c.newFetcher().functionConfig(ctx, c.target, ref)
+	t, err := c.newFetcher().functionConfig(ctx, c.target, ref)
+	return t, c.timedOut(err)
 }
 
 // resolveCaller resolves ref and, with withPolicies, reads the entity's
@@ -89,6 +90,7 @@ func (c *Client) ResolveTarget(ctx context.Context, target string) (Target, erro
 // nothing, or worse, a same-named role in the wrong account.
 func (f *fetcher) resolveCaller(ctx context.Context, ref callerRef, withPolicies bool) (Caller, identity, error) {
 	if ref.kind == ServiceCaller {
+		f.early.announceEntity("")
 		return Caller{Kind: ServiceCaller, Principal: ref.name, Name: ref.name}, identity{}, nil
 	}
 	var (
@@ -144,6 +146,7 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 			return Caller{}, identity{}, &CallError{Action: "lambda:GetFunctionConfiguration", Resource: "function " + ref.fn.display(),
 				Err: fmt.Errorf("execution role %q is not a role ARN", roleARN)}
 		}
+		f.early.announceEntity(roleARN)
 		fnName := aws.ToString(out.FunctionName)
 		if fnName == "" || strings.HasPrefix(fnName, "arn:") {
 			fnName = ref.fn.name

@@ -22,8 +22,9 @@ import (
 // only then.
 //
 // Any failure is a *SimulatorError: the simulator is optional evidence and
-// the caller goes on with the local evaluation. The call is not retried, for
-// the same reason.
+// the caller goes on with the local evaluation. For the same reason it gets
+// fewer attempts than the evidence reads (simulatorAttempts), and no answer
+// by the deadline is a *SimulatorError too.
 func (c *Client) Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose.Simulation, error) {
 	if ev.Caller.ARN == "" {
 		return nil, &SimulatorError{Reason: "a service principal caller has no IAM role or user to simulate"}
@@ -44,16 +45,20 @@ func (c *Client) Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose
 			in.ResourcePolicy = aws.String(string(ev.Target.ResourcePolicy.Document))
 		}
 	}
-	out, err := c.caller.IAM.SimulatePrincipalPolicy(ctx, in, func(o *iam.Options) { o.RetryMaxAttempts = 1 })
+	out, err := c.caller.IAM.SimulatePrincipalPolicy(ctx, in, func(o *iam.Options) { o.RetryMaxAttempts = simulatorAttempts })
 	if err != nil {
 		var ro *ReadOnlyError
 		if errors.As(err, &ro) {
 			return nil, err
 		}
 		code := apiErrorCode(err)
+		reason := apiErrorText(err)
+		if errors.Is(err, context.DeadlineExceeded) {
+			reason = "no answer in time"
+		}
 		return nil, &SimulatorError{
 			Refused: strings.HasPrefix(code, "AccessDenied"),
-			Reason:  apiErrorText(err) + " (iam:SimulatePrincipalPolicy on " + ev.Caller.ARN + ")",
+			Reason:  reason + " (iam:SimulatePrincipalPolicy on " + ev.Caller.ARN + ")",
 			Err:     err,
 		}
 	}

@@ -16,11 +16,10 @@ import (
 	"github.com/why-denied/why-denied/report"
 )
 
-// evidenceSource reads evidence from an account: awsclient.Client, or a fake
-// in tests.
+// evidenceSource reads evidence from an account, with the simulator's
+// answer when asked: awsclient.Client, or a fake in tests.
 type evidenceSource interface {
 	FetchEvidence(ctx context.Context, req awsclient.Request) (*diagnose.Evidence, error)
-	Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose.Simulation, error)
 }
 
 // deps are what the commands need from outside.
@@ -52,6 +51,7 @@ type diagnoseOptions struct {
 
 	NoSimulate   bool
 	Snapshot     string
+	Redact       bool
 	FromSnapshot string
 
 	format report.Format
@@ -132,6 +132,7 @@ TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 	f.StringVar(&opts.SourceArn, "source-arn", "", "aws:SourceArn of a service-principal call (e.g. the S3 bucket ARN)")
 	f.StringVar(&opts.SourceAccount, "source-account", "", "aws:SourceAccount of a service-principal call")
 	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
+	f.BoolVar(&opts.Redact, "redact", false, "with --snapshot: replace account IDs and names in the saved evidence, consistently, so that it still diagnoses the same")
 	addAccessFlags(cmd, opts)
 	for _, name := range []string{"action", "context", "source-arn", "source-account"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
@@ -172,6 +173,9 @@ func (o *diagnoseOptions) validate() error {
 	}
 	if o.FromSnapshot != "" && o.Snapshot != "" {
 		return usagef("--snapshot and --from-snapshot cannot be used together")
+	}
+	if o.Redact && o.Snapshot == "" {
+		return usagef("--redact redacts the evidence file --snapshot writes; give --snapshot FILE too")
 	}
 	o.ctx = diagnose.ContextValues{}
 	for _, kv := range o.Context {
@@ -217,7 +221,13 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 		return err
 	}
 	if o.Snapshot != "" {
-		if err := writeSnapshot(o.Snapshot, ev); err != nil {
+		saved := ev
+		if o.Redact {
+			if saved, err = diagnose.Redact(ev); err != nil {
+				return fmt.Errorf("not writing %s: %w", o.Snapshot, err)
+			}
+		}
+		if err := writeSnapshot(o.Snapshot, saved); err != nil {
 			return err
 		}
 	}
@@ -259,24 +269,13 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*diagnose.Evidence, err
 	if err != nil {
 		return nil, err
 	}
-	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx})
+	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx, Simulate: !o.NoSimulate})
 	if err != nil {
 		return nil, err
 	}
-	ev.Simulation = nil
 	if o.NoSimulate {
+		ev.Simulation = nil
 		ev.SimulatorUnavailable = "--no-simulate was given"
-		return ev, nil
-	}
-	sim, err := src.Simulate(ctx, ev)
-	var simErr *awsclient.SimulatorError
-	switch {
-	case errors.As(err, &simErr):
-		ev.SimulatorUnavailable = simErr.Error()
-	case err != nil:
-		return nil, err
-	default:
-		ev.Simulation = sim
 	}
 	return ev, nil
 }

@@ -22,20 +22,22 @@ type fakeSource struct {
 	got      awsclient.Request
 }
 
+// FetchEvidence returns the fixture, with its recorded simulation when the
+// request asks for one, as awsclient does.
 func (f *fakeSource) FetchEvidence(_ context.Context, req awsclient.Request) (*diagnose.Evidence, error) {
 	f.got = req
 	if f.fetchErr != nil {
 		return nil, f.fetchErr
 	}
 	ev := *f.ev
-	return &ev, nil
-}
-
-func (f *fakeSource) Simulate(context.Context, *diagnose.Evidence) (*diagnose.Simulation, error) {
-	if f.simErr != nil {
-		return nil, f.simErr
+	switch {
+	case !req.Simulate:
+		ev.Simulation = nil
+	case f.simErr != nil:
+		ev.Simulation = nil
+		ev.SimulatorUnavailable = f.simErr.Error()
 	}
-	return f.ev.Simulation, nil
+	return &ev, nil
 }
 
 func fixture(t *testing.T, name string) *diagnose.Evidence {

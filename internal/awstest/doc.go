@@ -2,8 +2,10 @@
 // emulator: moto_server (moto 5) on a free loopback port, a reverse proxy in
 // front of it that answers iam:SimulatePrincipalPolicy (which moto does not
 // implement) from recorded responses, builders that create roles, users,
-// functions, versions, aliases and permissions through the AWS API, and a
-// recorder of the operations a client sent.
+// functions, versions, aliases and permissions through the AWS API, a
+// recorder of the operations a client sent, and a fault proxy that makes
+// chosen operations fail as AWS or the network can (throttling, server
+// errors, resets, truncated or slow answers, AccessDenied).
 //
 // Moto is close to AWS but not equal. What moto 5.2.1 does, as observed
 // while writing these tests (the code under test must not depend on any of
