@@ -36,6 +36,9 @@ type Evidence struct {
 	Unreadable []Unreadable `json:"unreadable,omitempty"`
 	// Notes record how pieces of evidence were read or why one is missing.
 	Notes []string `json:"notes,omitempty"`
+	// Redacted marks evidence whose account IDs and names were replaced
+	// consistently (Redact): it diagnoses as the original did.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 // Request is the call being diagnosed.
