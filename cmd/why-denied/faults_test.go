@@ -12,13 +12,14 @@ import (
 )
 
 // faultTimeout is the --timeout of the runs under fault: short, to keep the
-// tests fast. The retries are sized from it as for any user (attempts
-// abandoned after 1s, backoffs capped at 200ms).
-const faultTimeout = 3 * time.Second
+// tests fast, with room for a loaded 2-core machine. The retries are sized
+// from it as for any user (attempts abandoned after 2s, backoffs capped at
+// 400ms).
+const faultTimeout = 6 * time.Second
 
 // faultSlack is how long a run may take beyond --timeout: starting the
 // command, and the verdict after the last read.
-const faultSlack = time.Second
+const faultSlack = 3 * time.Second
 
 // faultWorld is one moto holding the scenarios. Each run gets a simulator
 // proxy and a fault proxy of its own in front of it, so that runs can go in
