@@ -388,12 +388,21 @@ func arnLike(p pattern, v string) bool {
 	if p.text == "*" && p.wild(0) {
 		return true
 	}
-	pf, ok1 := splitFields(p)
-	vf, ok2 := splitARN(v)
-	if !ok1 || !ok2 {
+	vf, ok := splitARN(v)
+	return ok && arnFieldsLike(p, &vf)
+}
+
+// arnFieldsLike is arnLike on an ARN already split into its fields.
+func arnFieldsLike(p pattern, vf *[6]string) bool {
+	pf, ok := splitFields(p)
+	if !ok {
 		return false
 	}
-	for i := range 6 {
+	// The resource field decides most comparisons: check it first.
+	if !pf[5].match(vf[5], false) {
+		return false
+	}
+	for i := range 5 {
 		if !pf[i].match(vf[i], false) {
 			return false
 		}

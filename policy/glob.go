@@ -27,7 +27,8 @@ func (p pattern) match(s string, fold bool) bool {
 		}
 	}
 	// Iterative glob matching with single-star backtracking: linear in
-	// practice, no allocation.
+	// practice, no allocation. Bytes are compared directly; only '?' and
+	// non-ASCII text need rune decoding.
 	pt, st := p.text, s
 	pi, si := 0, 0
 	starP, starS := -1, 0
@@ -40,14 +41,20 @@ func (p pattern) match(s string, fold bool) bool {
 				pi++
 				continue
 			case c == '?' && p.wild(pi):
-				_, n := utf8.DecodeRuneInString(st[si:])
 				pi++
-				si += n
+				si += runeLen(st, si)
 				continue
+			case c < utf8.RuneSelf:
+				b := st[si]
+				if c == b || (fold && lowerByte(c) == lowerByte(b)) {
+					pi++
+					si++
+					continue
+				}
 			default:
 				pr, pn := utf8.DecodeRuneInString(pt[pi:])
 				sr, sn := utf8.DecodeRuneInString(st[si:])
-				if pr == sr || (fold && lowerASCII(pr) == lowerASCII(sr)) {
+				if pr == sr {
 					pi += pn
 					si += sn
 					continue
@@ -56,8 +63,7 @@ func (p pattern) match(s string, fold bool) bool {
 		}
 		if starP >= 0 {
 			pi = starP + 1
-			_, n := utf8.DecodeRuneInString(st[starS:])
-			starS += n
+			starS += runeLen(st, starS)
 			si = starS
 			continue
 		}
@@ -69,6 +75,21 @@ func (p pattern) match(s string, fold bool) bool {
 	return pi == len(pt)
 }
 
+func runeLen(s string, i int) int {
+	if s[i] < utf8.RuneSelf {
+		return 1
+	}
+	_, n := utf8.DecodeRuneInString(s[i:])
+	return n
+}
+
+func lowerByte(b byte) byte {
+	if b >= 'A' && b <= 'Z' {
+		return b + ('a' - 'A')
+	}
+	return b
+}
+
 func containsWildcard(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '*' || s[i] == '?' {
@@ -76,11 +97,4 @@ func containsWildcard(s string) bool {
 		}
 	}
 	return false
-}
-
-func lowerASCII(r rune) rune {
-	if r >= 'A' && r <= 'Z' {
-		return r + ('a' - 'A')
-	}
-	return r
 }

@@ -212,7 +212,7 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 				continue
 			}
 		}
-		if resourceMatches(p, req.Resource) {
+		if resourceMatches(p, req) {
 			matched = true
 			break
 		}
@@ -244,14 +244,18 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 // fifth colon) is matched as a whole, so "function:name*" covers
 // "function:name:live" while "function:name" does not. ARNs are
 // case-sensitive.
-func resourceMatches(p pattern, arn string) bool {
+func resourceMatches(p pattern, req *Request) bool {
 	if p.text == "*" && p.wild(0) {
 		return true
 	}
 	if !strings.HasPrefix(p.text, "arn:") {
-		return p.match(arn, false)
+		return p.match(req.Resource, false)
 	}
-	return arnLike(p, arn)
+	if !req.split.done {
+		req.split.fields, req.split.ok = splitARN(req.Resource)
+		req.split.done = true
+	}
+	return req.split.ok && arnFieldsLike(p, &req.split.fields)
 }
 
 // principalChain is the set of identities a caller is known by, from the
