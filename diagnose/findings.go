@@ -115,7 +115,8 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 	if len(rep.Statements) > 0 {
 		st := rep.Statements[0]
 		if st.Status == "closest" && len(st.Reasons) > 0 {
-			f.Message += fmt.Sprintf(". Closest: %q statement %s: %s", st.Policy, statementName(st), strings.Join(st.Reasons, "; "))
+			// The first reason only: the layer's statements carry them all.
+			f.Message += fmt.Sprintf(". Closest: %q statement %s: %s", st.Policy, statementName(st), st.Reasons[0])
 		}
 	}
 	return f
