@@ -137,19 +137,26 @@ func describePrincipal(values []string, req *policy.Request) string {
 	return fmt.Sprintf("Principal %s names neither the caller %s, nor its role or user, nor its account", list(values), req.Principal)
 }
 
-func article(k policy.PrincipalKind) string {
+// KindWords names a kind of principal in words ("role session").
+func KindWords(k policy.PrincipalKind) string {
 	switch k {
 	case policy.KindSession:
-		return "the role session"
+		return "role session"
 	case policy.KindUser:
-		return "the IAM user"
+		return "IAM user"
 	case policy.KindRole:
-		return "the role"
+		return "role"
+	case policy.KindService:
+		return "AWS service principal"
 	case policy.KindFederatedUser:
-		return "the federated user"
+		return "federated user"
+	case policy.KindAccount:
+		return "account root user"
 	}
-	return "the principal"
+	return "principal"
 }
+
+func article(k policy.PrincipalKind) string { return "the " + KindWords(k) }
 
 // sourceKeys exist only when an AWS service calls on behalf of a resource.
 var sourceKeys = map[string]bool{"aws:sourcearn": true, "aws:sourceaccount": true, "aws:sourceorgid": true, "aws:sourceorgpaths": true}

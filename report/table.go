@@ -9,7 +9,6 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/why-denied/why-denied/diagnose"
-	"github.com/why-denied/why-denied/policy"
 )
 
 // Table writes the verdict for a person: the summary, the request, one row
@@ -81,27 +80,11 @@ func Table(w io.Writer, v *diagnose.Verdict) error {
 }
 
 func callerLine(v *diagnose.Verdict) string {
-	s := fmt.Sprintf("%s (%s", v.Caller.Principal, kindWords(v.Caller.Kind))
+	s := fmt.Sprintf("%s (%s", v.Caller.Principal, diagnose.KindWords(v.Caller.Kind))
 	if v.Caller.Entity != "" && v.Caller.Entity != v.Caller.Principal {
 		s += "; policies of " + v.Caller.Entity
 	}
 	return s + ")"
-}
-
-func kindWords(k policy.PrincipalKind) string {
-	switch k {
-	case policy.KindSession:
-		return "role session"
-	case policy.KindUser:
-		return "IAM user"
-	case policy.KindRole:
-		return "role"
-	case policy.KindService:
-		return "AWS service principal"
-	case policy.KindFederatedUser:
-		return "federated user"
-	}
-	return string(k)
 }
 
 func simulatorLine(s diagnose.SimulatorInfo) string {
