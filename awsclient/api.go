@@ -12,6 +12,7 @@ import (
 type LambdaAPI interface {
 	GetFunctionConfiguration(ctx context.Context, params *lambda.GetFunctionConfigurationInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionConfigurationOutput, error)
 	GetPolicy(ctx context.Context, params *lambda.GetPolicyInput, optFns ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
+	GetResourcePolicy(ctx context.Context, params *lambda.GetResourcePolicyInput, optFns ...func(*lambda.Options)) (*lambda.GetResourcePolicyOutput, error)
 	GetFunctionUrlConfig(ctx context.Context, params *lambda.GetFunctionUrlConfigInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionUrlConfigOutput, error)
 }
 

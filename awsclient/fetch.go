@@ -155,12 +155,15 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 		te targetEvidence
 		g  group
 	)
+	var full *diagnose.NamedPolicy
 	g.Go(func() (err error) {
 		te.fn, err = f.functionConfig(ctx, side, ref)
-		if err == nil {
-			f.early.announceTarget(te.fn)
+		if err != nil {
+			return err
 		}
-		return err
+		f.early.announceTarget(te.fn)
+		full = f.fullResourcePolicy(ctx, side, ref, te.fn.ResourceARN())
+		return nil
 	})
 	g.Go(func() error {
 		out, err := do(ctx, f.lim, func() (*lambda.GetPolicyOutput, error) {
@@ -200,7 +203,32 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 	if err := g.Wait(); err != nil {
 		return targetEvidence{}, err
 	}
+	if full != nil {
+		// GetResourcePolicy returns the whole JSON policy (Deny statements
+		// and any condition included), GetPolicy the permissions added with
+		// AddPermission: where both answer, the full one is the one AWS
+		// evaluates.
+		te.policy = full
+	}
 	return te, nil
+}
+
+// fullResourcePolicy reads the function's resource-based policy with the
+// newer lambda:GetResourcePolicy, for the qualified ARN called. Accounts and
+// endpoints that do not offer it, or refuse it, leave GetPolicy's answer to
+// stand: this read never fails the diagnosis.
+func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functionRef, arn string) *diagnose.NamedPolicy {
+	out, err := do(ctx, f.lim, func() (*lambda.GetResourcePolicyOutput, error) {
+		return side.Lambda.GetResourcePolicy(ctx, &lambda.GetResourcePolicyInput{ResourceArn: aws.String(arn)}, inRegion(side, ref))
+	})
+	if err != nil || aws.ToString(out.Policy) == "" {
+		return nil
+	}
+	doc, err := decodeDocument(aws.ToString(out.Policy))
+	if err != nil {
+		return nil
+	}
+	return &diagnose.NamedPolicy{Name: "resource policy of " + ref.display(), Document: doc}
 }
 
 // actionOrDefault trims the action and defaults it to DefaultAction.

@@ -82,6 +82,15 @@ func (a slowLambda) GetPolicy(ctx context.Context, in *lambda.GetPolicyInput, _ 
 	return nil, notFound("ResourceNotFoundException")
 }
 
+// GetResourcePolicy answers like an account without the newer API's
+// policies: not found.
+func (a slowLambda) GetResourcePolicy(ctx context.Context, _ *lambda.GetResourcePolicyInput, _ ...func(*lambda.Options)) (*lambda.GetResourcePolicyOutput, error) {
+	if err := a.wait(ctx); err != nil {
+		return nil, err
+	}
+	return nil, notFound("ResourceNotFoundException")
+}
+
 func (a slowIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	if err := a.wait(ctx); err != nil {
 		return nil, err

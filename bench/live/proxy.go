@@ -227,6 +227,7 @@ var (
 		{http.MethodGet, regexp.MustCompile(`^/2015-03-31/functions/[^/]+/configuration/?$`), "GetFunctionConfiguration"},
 		{http.MethodGet, regexp.MustCompile(`^/2015-03-31/functions/[^/]+/policy/?$`), "GetPolicy"},
 		{http.MethodGet, regexp.MustCompile(`^/2021-10-31/functions/[^/]+/url/?$`), "GetFunctionUrlConfig"},
+		{http.MethodGet, regexp.MustCompile(`^/[0-9-]+/resource-policy/[^/]+/?$`), "GetResourcePolicy"},
 		{http.MethodGet, regexp.MustCompile(`^/2015-03-31/functions/[^/]+/?$`), "GetFunction"},
 	}
 )
