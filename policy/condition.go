@@ -155,8 +155,12 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		tr.UnknownOperator = true
 		return tr
 	}
+	// "If the key values in the request resolve to an empty data set (for
+	// example, an empty string)": set operators and Null treat it as no
+	// value at all.
+	empty := !present || emptyDataset(reqVals)
 	if op.kind == opNull {
-		tr.Matched = evalNull(c.Values, present && len(reqVals) > 0)
+		tr.Matched = evalNull(c.Values, !empty)
 		return tr
 	}
 
@@ -186,7 +190,7 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 
 	switch op.set {
 	case "ForAllValues":
-		if !present || len(reqVals) == 0 {
+		if empty {
 			tr.Matched = true
 			return tr
 		}
@@ -197,7 +201,7 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		}
 		tr.Matched = true
 	case "ForAnyValue":
-		if !present || len(reqVals) == 0 {
+		if empty {
 			tr.Matched = op.ifExists
 			return tr
 		}
@@ -222,6 +226,17 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		tr.Matched = any != op.negated
 	}
 	return tr
+}
+
+// emptyDataset reports whether request values are an empty data set: no
+// value, or only empty strings.
+func emptyDataset(vals []string) bool {
+	for _, v := range vals {
+		if v != "" {
+			return false
+		}
+	}
+	return true
 }
 
 // matchesAny reports whether request value v matches at least one policy

@@ -128,9 +128,7 @@ func (r *Result) Blocks(l Layer) bool {
 //  5. Across accounts, both the identity side and the resource policy must
 //     allow.
 func Evaluate(in *Input) *Result {
-	// A copy: the evaluation caches the split resource ARN in it.
-	reqCopy := in.Request
-	req := &reqCopy
+	req := &in.Request
 	chain := chainOf(req)
 	chain.hasBoundary = in.PermissionsBoundary != nil
 	kind := chain.kind

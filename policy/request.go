@@ -25,13 +25,6 @@ type Request struct {
 	// Context holds the request's condition keys (aws:SourceArn,
 	// aws:PrincipalTag/team ...). Only keys present here exist in the request.
 	Context Context
-
-	// split caches Resource split into its ARN fields during one
-	// evaluation.
-	split struct {
-		fields   [6]string
-		ok, done bool
-	}
 }
 
 // Context maps condition keys to their values in the request. Keys are

@@ -251,11 +251,53 @@ func resourceMatches(p pattern, req *Request) bool {
 	if !strings.HasPrefix(p.text, "arn:") {
 		return p.match(req.Resource, false)
 	}
-	if !req.split.done {
-		req.split.fields, req.split.ok = splitARN(req.Resource)
-		req.split.done = true
+	return segmentsMatch(p, req.Resource)
+}
+
+// segmentsMatch compares a Resource ARN pattern with an ARN colon-separated
+// segment by segment: wildcards stay inside their segment, except that "if
+// the * wildcard is the last character of a resource ARN segment, it can
+// expand to match beyond the colon boundaries" (IAM User Guide, "IAM JSON
+// policy elements: Resource"). So "function:name*" covers
+// "function:name:live", "function:name" does not, and "function:name:*"
+// covers qualified calls only.
+func segmentsMatch(p pattern, arn string) bool {
+	if p.text == "" {
+		return arn == ""
 	}
-	return req.split.ok && arnFieldsLike(p, &req.split.fields)
+	// The first segment of the pattern: up to its first colon.
+	end := strings.IndexByte(p.text, ':')
+	last := end < 0
+	if last {
+		end = len(p.text)
+	}
+	seg := p.slice(0, end)
+	var rest pattern
+	if !last {
+		rest = p.slice(end+1, len(p.text))
+	}
+	spans := seg.text != "" && seg.text[len(seg.text)-1] == '*' && seg.wild(len(seg.text)-1)
+	// Try the value's segments one at a time; a segment-ending * may take
+	// several of them, colons included.
+	for i := 0; ; {
+		j := strings.IndexByte(arn[i:], ':')
+		valueEnd := len(arn)
+		if j >= 0 {
+			valueEnd = i + j
+		}
+		if seg.match(arn[:valueEnd], false) {
+			if last && j < 0 {
+				return true
+			}
+			if !last && j >= 0 && segmentsMatch(rest, arn[valueEnd+1:]) {
+				return true
+			}
+		}
+		if !spans || j < 0 {
+			return false
+		}
+		i = valueEnd + 1
+	}
 }
 
 // principalChain is the set of identities a caller is known by, from the
