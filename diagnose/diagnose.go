@@ -47,6 +47,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 		Simulator:    sim,
 		Problems:     res.Problems,
 		Findings:     []Finding{},
+		simulation:   ev.Simulation,
 	}
 	v.Request.Context = ContextValues(in.Request.Context)
 	for _, lr := range res.Layers {

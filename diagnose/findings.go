@@ -74,8 +74,17 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 	name := layerWords[rep.Layer]
 	switch rep.Result {
 	case "denies":
-		st := rep.Statements[0]
 		f.Kind = "explicitDeny"
+		if len(rep.Statements) == 0 {
+			// Only AWS's simulator saw this Deny: in a policy the tool could
+			// not read, or in an SCP, whose documents it does not read.
+			f.Message = fmt.Sprintf("AWS's policy simulator reports an explicit Deny in the %s for this call%s; the tool could not read the statement itself", name, simulatorSources(v))
+			if rep.Layer == policy.LayerSCP {
+				f.Message += ". SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
+			}
+			return f
+		}
+		st := rep.Statements[0]
 		f.Message = fmt.Sprintf("an explicit Deny in the %s %q, statement %s, matches this call, and a Deny wins over every Allow", name, st.Policy, statementName(st))
 		if len(st.Reasons) > 0 {
 			f.Message += ": " + strings.Join(st.Reasons, "; ")
@@ -284,4 +293,16 @@ func grantKindFindings(res *policy.Result) []Finding {
 		}
 	}
 	return out
+}
+
+// simulatorSources names the policies the simulator reported as deciding.
+func simulatorSources(v *Verdict) string {
+	if v.simulation == nil || len(v.simulation.MatchedStatements) == 0 {
+		return ""
+	}
+	var ids []string
+	for _, m := range v.simulation.MatchedStatements {
+		ids = append(ids, m.SourcePolicyID)
+	}
+	return " (in " + strings.Join(ids, ", ") + ")"
 }

@@ -89,3 +89,35 @@ func TestPartialEvidence(t *testing.T) {
 		})
 	}
 }
+
+// The simulator can see a Deny the tool cannot (an unreadable policy, an
+// SCP): the verdict is an explicit Deny naming what the simulator saw, and
+// nothing crashes on the missing statement.
+func TestSimulatorOnlyExplicitDeny(t *testing.T) {
+	no := false
+	for name, ev := range map[string]*Evidence{
+		"identity policy unreadable": func() *Evidence {
+			ev := unreadable(scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN))), policy.LayerIdentity, "managed policy DenyProd attached to role RequestRole", "iam:GetPolicyVersion")
+			ev.Simulation = &Simulation{Decision: "explicitDeny", MatchedStatements: []MatchedStatement{{SourcePolicyID: "DenyProd", SourcePolicyType: "user-managed"}}}
+			return ev
+		}(),
+		"SCP": func() *Evidence {
+			ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
+			ev.Simulation = &Simulation{Decision: "explicitDeny", AllowedByOrganizations: &no}
+			return ev
+		}(),
+	} {
+		t.Run(name, func(t *testing.T) {
+			v, err := Diagnose(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v.Decision != policy.ExplicitDeny {
+				t.Errorf("decision %s blocked by %v", v.Decision, v.BlockedBy)
+			}
+			if !strings.Contains(verdictText(v), "simulator reports an explicit Deny") {
+				t.Errorf("the verdict does not say the simulator saw the Deny:\n%s", verdictText(v))
+			}
+		})
+	}
+}

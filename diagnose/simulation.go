@@ -88,12 +88,20 @@ func applySimulation(res *policy.Result, sim *Simulation, unavailable string) Si
 			switch strings.ToLower(m.SourcePolicyType) {
 			case "resource":
 				res.Layer(policy.LayerResource).Denies = true
+			case "none", "":
+				// An SCP or boundary statement: named by the details below.
 			default:
 				identity.Denies = true
 			}
 		}
-		if len(sim.MatchedStatements) == 0 && !orgBlocks && !pbBlocks {
-			identity.Denies = true
+		switch {
+		case identity.Denies || res.Layer(policy.LayerResource).Denies:
+		case orgBlocks:
+			scp.Denies = true
+		case pbBlocks:
+			boundary.Denies = true
+		default:
+			identity.Applies, identity.Denies = true, true
 		}
 	}
 	res.Recombine()

@@ -39,6 +39,9 @@ type Verdict struct {
 	// Message is the pasted AccessDenied message this verdict explains
 	// (why-denied explain).
 	Message *Denial `json:"message,omitempty"`
+
+	// simulation is the simulator's answer the verdict rests on.
+	simulation *Simulation
 }
 
 // CallerInfo describes the caller.
