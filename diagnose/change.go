@@ -42,7 +42,15 @@ func ApplyChanges(ev *Evidence, changes []Change) (*Evidence, error) {
 		var err error
 		switch {
 		case c.Kind == addStatement && c.Layer == policy.LayerIdentity:
-			out.Caller.IdentityPolicies = append(out.Caller.IdentityPolicies, NamedPolicy{Name: c.Policy, Document: singleStatement(c.Document)})
+			// Into the inline policy of that name if there is one (what
+			// put-role-policy with the merged document does), else a new one.
+			if i := slices.IndexFunc(out.Caller.IdentityPolicies, func(p NamedPolicy) bool { return p.Name == c.Policy && p.ARN == "" }); i >= 0 {
+				np := out.Caller.IdentityPolicies[i]
+				np.Document, err = appendStatement(np.Document, c.Document)
+				out.Caller.IdentityPolicies[i] = np
+			} else {
+				out.Caller.IdentityPolicies = append(out.Caller.IdentityPolicies, NamedPolicy{Name: c.Policy, Document: singleStatement(c.Document)})
+			}
 		case c.Kind == addStatement && c.Layer == policy.LayerSessionPolicy:
 			out.Caller.SessionPolicies = append(out.Caller.SessionPolicies, NamedPolicy{Name: c.Policy, Document: singleStatement(c.Document)})
 		case c.Kind == addStatement && c.Layer == policy.LayerResource:

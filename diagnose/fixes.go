@@ -118,7 +118,9 @@ func (f *fixer) candidates() []candidate {
 				}
 			}
 		case policy.LayerResource:
-			grants = append(grants, f.resourceGrant(actions))
+			if c, ok := f.resourceGrant(actions); ok {
+				grants = append(grants, c)
+			}
 		case policy.LayerPermissionsBoundary:
 			grants = append(grants, f.boundaryGrant(actions))
 		case policy.LayerSessionPolicy:
@@ -190,7 +192,7 @@ func mergeFix(a, b Fix) Fix {
 	return Fix{
 		Description:    a.Description + "; and " + b.Description,
 		Caveat:         join(a.Caveat, b.Caveat, "; "),
-		Statement:      join(a.Statement, b.Statement, "\n"),
+		Statement:      "[\n" + a.Statement + ",\n" + b.Statement + "\n]",
 		CLI:            join(a.CLI, b.CLI, "\n"),
 		CloudFormation: join(a.CloudFormation, b.CloudFormation, "\n"),
 		Changes:        append(slices.Clone(a.Changes), b.Changes...),
@@ -280,61 +282,130 @@ func oneOrMany(v []string) any {
 	return v
 }
 
-// fixPolicyName is the name of the inline policy a fix adds.
-const fixPolicyName = "why-denied-invoke"
+// fixName names what a fix adds (inline policy, statement ID) after the
+// function and qualifier it grants, so that fixes for different targets do
+// not overwrite each other: IAM names take [A-Za-z0-9+=,.@_-], up to 128.
+func fixName(resource string, suffix ...string) string {
+	unq, qual, _ := functionParts(resource)
+	name := "why-denied-" + unq[strings.LastIndexByte(unq, ':')+1:]
+	if qual != "" {
+		name += "-" + qual
+	}
+	for _, s := range suffix {
+		name += "-" + s
+	}
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', strings.ContainsRune("+=,.@_-", r):
+			return r
+		}
+		return '-'
+	}, name)
+	return clean[:min(len(clean), 100)]
+}
 
-// identityGrant adds an inline policy to the caller's role or user.
+// accountNote says in which account a command is to be run, when the call
+// crosses accounts.
+func (f *fixer) accountNote(account, side string) string {
+	if !f.res.CrossAccount || account == "" {
+		return ""
+	}
+	return fmt.Sprintf("# with credentials of account %s (the %s)\n", account, side)
+}
+
+// shellQuote quotes an argument for a POSIX shell when it needs it ($LATEST,
+// spaces ...).
+func shellQuote(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":/._-=,@+", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// identityGrant adds the statement to an inline policy of the caller's role
+// or user, named after the target. If the caller already has an inline
+// policy of that name (an earlier fix), the statement is added to it: the
+// put command replaces the whole document, so it carries the old
+// statements too.
 func (f *fixer) identityGrant(actions, resources []string) (candidate, bool) {
 	entity := f.ev.Caller.ARN
 	if entity == "" {
 		return candidate{}, false
 	}
 	st := grantStatement(actions, resources)
-	doc := document{Version: "2012-10-17", Statement: []stmt{st}}
+	policyName := fixName(f.in.Request.Resource)
+	full, err := withExistingStatements(f.ev.Caller.IdentityPolicies, policyName, st)
+	if err != nil {
+		return candidate{}, false
+	}
 	kind, name := entityName(entity)
 	desc := fmt.Sprintf("allow %s on %s in the caller's identity policy", strings.Join(actions, " and "), strings.Join(resources, " and "))
 	if len(resources) > 1 {
 		desc += " (every version and alias of the function, and the unqualified call)"
 	}
+	if len(full) > len(compact(document{Version: "2012-10-17", Statement: []stmt{st}})) {
+		desc += fmt.Sprintf(" (added to its existing inline policy %s, whose statements the command keeps)", policyName)
+	}
+	cli := f.accountNote(f.ev.Caller.Account, "caller's") +
+		fmt.Sprintf("aws iam put-%s-policy --%s-name %s --policy-name %s --policy-document '%s'", kind, kind, name, policyName, full)
+	var caveat string
+	if strings.HasPrefix(name, "AWSReservedSSO_") {
+		caveat = "this role is provisioned by IAM Identity Center: add the statement to the permission set's inline policy (aws sso-admin put-inline-policy-to-permission-set, then provision-permission-set); a change to the role itself is overwritten"
+	}
 	return candidate{
 		ids: []string{"identity:" + strings.Join(resources, ",")},
 		fix: Fix{
 			Description:    desc,
-			Statement:      indented(doc),
-			CLI:            fmt.Sprintf("aws iam put-%s-policy --%s-name %s --policy-name %s --policy-document '%s'", kind, kind, name, fixPolicyName, compact(doc)),
-			CloudFormation: samIdentitySnippet(actions, resources),
-			Changes:        []Change{{Layer: policy.LayerIdentity, Kind: addStatement, Policy: fixPolicyName, Document: compact(st)}},
+			Caveat:         caveat,
+			Statement:      indented(json.RawMessage(full)),
+			CLI:            cli,
+			CloudFormation: identitySnippet(kind, policyName, actions, resources),
+			Changes:        []Change{{Layer: policy.LayerIdentity, Kind: addStatement, Policy: policyName, Document: compact(st)}},
 		},
 		finding: f.findingFor(policy.LayerIdentity),
 	}, true
 }
 
-func samIdentitySnippet(actions, resources []string) string {
-	var b strings.Builder
-	b.WriteString("# AWS SAM: under the calling function's Properties (or the role's Policies)\nPolicies:\n  - Statement:\n      - Effect: Allow\n        Action:\n")
-	for _, a := range actions {
-		fmt.Fprintf(&b, "          - %s\n", a)
+// withExistingStatements is the document of inline policy name with st
+// added: the existing one's statements first, when there is one.
+func withExistingStatements(policies []NamedPolicy, name string, st stmt) (json.RawMessage, error) {
+	for _, p := range policies {
+		if p.Name == name && p.ARN == "" {
+			return appendStatement(p.Document, compact(st))
+		}
 	}
-	b.WriteString("        Resource:\n")
-	for _, r := range resources {
-		fmt.Fprintf(&b, "          - %s\n", samResource(r))
-	}
-	return strings.TrimRight(b.String(), "\n")
+	return compact(document{Version: "2012-10-17", Statement: []stmt{st}}), nil
 }
 
-// samResource writes a function ARN as a !GetAtt or !Sub on the function's
-// logical ID, as templates name it (the ID is taken to be the function name;
-// the literal ARN follows as a comment).
-func samResource(arn string) string {
-	unq, qual, ok := functionParts(arn)
-	if !ok {
-		return arn
+// identitySnippet writes the statement as a template would: in a SAM
+// function's Policies (for the role a function runs as) and in an
+// AWS::IAM::Role's or AWS::IAM::User's Policies. Resources are literal
+// ARNs; in the function's own template, !GetAtt LOGICAL_ID.Arn (or
+// !Sub "${LOGICAL_ID.Arn}:alias") says the same.
+func identitySnippet(kind, policyName string, actions, resources []string) string {
+	var b strings.Builder
+	stmt := func(indent string) {
+		fmt.Fprintf(&b, "%s- Effect: Allow\n%s  Action:\n", indent, indent)
+		for _, a := range actions {
+			fmt.Fprintf(&b, "%s    - %s\n", indent, a)
+		}
+		fmt.Fprintf(&b, "%s  Resource:\n", indent)
+		for _, r := range resources {
+			fmt.Fprintf(&b, "%s    - %s\n", indent, r)
+		}
 	}
-	name := unq[strings.LastIndexByte(unq, ':')+1:]
-	if qual == "" {
-		return fmt.Sprintf("!GetAtt %s.Arn   # %s", name, arn)
+	if kind == "role" {
+		b.WriteString("# AWS SAM: in the calling function's Properties\nPolicies:\n  - Statement:\n")
+		stmt("      ")
+		b.WriteString("# or CloudFormation: in the AWS::IAM::Role's Properties\n")
+	} else {
+		b.WriteString("# CloudFormation: in the AWS::IAM::User's Properties\n")
 	}
-	return fmt.Sprintf("!Sub \"${%s.Arn}:%s\"   # %s", name, qual, arn)
+	fmt.Fprintf(&b, "Policies:\n  - PolicyName: %s\n    PolicyDocument:\n      Version: \"2012-10-17\"\n      Statement:\n", policyName)
+	stmt("        ")
+	return strings.TrimRight(b.String(), "\n")
 }
 
 // entityName splits a role or user ARN into "role"/"user" and its name.
@@ -347,63 +418,152 @@ func entityName(arn string) (kind, name string) {
 	return kind, rest[strings.LastIndexByte(rest, '/')+1:]
 }
 
-// resourceGrant adds a statement to the function's resource policy for the
-// qualifier called: to the role (not the session, whose name changes), or
-// to the service with the request's source conditions.
-func (f *fixer) resourceGrant(actions []string) candidate {
+// resourceGrant adds statements to the function's resource policy for the
+// qualifier called, one per action as lambda add-permission writes them: to
+// the role (not the session, whose name changes), or to the service with
+// the request's source conditions. A service without a known source gets
+// no fix: a grant to a service without SourceArn or SourceAccount lets any
+// account's resources of that service invoke the function.
+func (f *fixer) resourceGrant(actions []string) (candidate, bool) {
 	req := f.in.Request
 	unq, qual, _ := functionParts(req.Resource)
+	if qual == "$LATEST" {
+		// "Lambda does not support adding policies to version $LATEST."
+		return candidate{}, false
+	}
 	fnName := unq[strings.LastIndexByte(unq, ':')+1:]
 	service := req.Kind() == policy.KindService
 	who := req.Principal
-	var principal map[string]any
-	cond := map[string]any{}
-	var extra, cfnExtra string
-	if service {
-		principal = map[string]any{"Service": who}
-		if v, ok := req.Context.Lookup("aws:SourceArn"); ok && len(v) == 1 {
-			cond["ArnLike"] = map[string]any{"AWS:SourceArn": v[0]}
-			extra += " --source-arn " + v[0]
-			cfnExtra += "\n    SourceArn: " + v[0]
-		}
-		if v, ok := req.Context.Lookup("aws:SourceAccount"); ok && len(v) == 1 {
-			cond["StringEquals"] = map[string]any{"AWS:SourceAccount": v[0]}
-			extra += " --source-account " + v[0]
-			cfnExtra += "\n    SourceAccount: " + v[0]
-		}
-	} else {
-		if f.ev.Caller.ARN != "" {
-			who = f.ev.Caller.ARN
-		}
-		principal = map[string]any{"AWS": who}
+	if !service && f.ev.Caller.ARN != "" {
+		who = f.ev.Caller.ARN
 	}
-	st := stmt{Sid: fixPolicyName, Effect: "Allow", Principal: principal, Action: oneOrMany(actions), Resource: req.Resource}
-	if len(cond) > 0 {
-		st.Condition = cond
+	sourceArn, hasArn := single(req.Context, "aws:SourceArn")
+	sourceAccount, hasAccount := single(req.Context, "aws:SourceAccount")
+	if service && !hasArn && !hasAccount {
+		return candidate{}, false
 	}
-	var cli []string
-	for _, a := range actions {
-		c := "aws lambda add-permission --function-name " + fnName
-		if qual != "" {
-			c += " --qualifier " + qual
-		}
-		c += fmt.Sprintf(" --statement-id why-denied-%s --action %s --principal %s%s", strings.ToLower(strings.TrimPrefix(a, "lambda:")), a, who, extra)
-		cli = append(cli, c)
-	}
-	cfn := fmt.Sprintf("# CloudFormation / SAM\nInvokePermission:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: %s\n    Action: %s\n    Principal: %s%s", samResource(req.Resource), actions[0], who, cfnExtra)
-	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", who, strings.Join(actions, " and "))
-	if qual != "" {
-		desc += " for qualifier " + qual + " (a function's resource policy applies only to the qualifier it was added for)"
-	}
+	viaURL := strings.EqualFold(req.Action, "lambda:InvokeFunctionUrl")
+	var (
+		stmts   []stmt
+		cli     []string
+		cfn     []string
+		changes []Change
+	)
 	name := "function policy"
 	if f.ev.Target.ResourcePolicy != nil {
 		name = f.ev.Target.ResourcePolicy.Name
 	}
-	return candidate{
-		ids:     []string{"resource"},
-		fix:     Fix{Description: desc, Statement: indented(st), CLI: strings.Join(cli, "\n"), CloudFormation: cfn, Changes: []Change{{Layer: policy.LayerResource, Kind: addStatement, Policy: name, Document: compact(st)}}},
-		finding: f.findingFor(policy.LayerResource),
+	for _, a := range actions {
+		short := strings.ToLower(strings.TrimPrefix(a, "lambda:"))
+		sid := fixName(req.Resource, short)
+		st := stmt{Sid: sid, Effect: "Allow", Action: a, Resource: req.Resource}
+		if service {
+			st.Principal = map[string]any{"Service": who}
+		} else {
+			st.Principal = map[string]any{"AWS": who}
+		}
+		cond := map[string]any{}
+		c := "aws lambda add-permission --function-name " + shellQuote(fnName)
+		if qual != "" {
+			c += " --qualifier " + shellQuote(qual)
+		}
+		c += fmt.Sprintf(" --statement-id %s --action %s --principal %s", sid, a, who)
+		p := fmt.Sprintf("# CloudFormation / SAM\n%s:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: %s\n    Action: %s\n    Principal: %s",
+			logicalID(sid), req.Resource, a, who)
+		if hasArn {
+			cond["ArnLike"] = map[string]any{"AWS:SourceArn": sourceArn}
+			c += " --source-arn " + shellQuote(sourceArn)
+			p += "\n    SourceArn: " + sourceArn
+		}
+		if hasAccount {
+			cond["StringEquals"] = map[string]any{"AWS:SourceAccount": sourceAccount}
+			c += " --source-account " + sourceAccount
+			p += "\n    SourceAccount: " + sourceAccount
+		}
+		if viaURL && strings.EqualFold(a, "lambda:InvokeFunctionUrl") {
+			auth := cmpOr(f.ev.Target.FunctionURLAuthType, "AWS_IAM")
+			cond["StringEquals"] = mergeCond(cond["StringEquals"], "lambda:FunctionUrlAuthType", auth)
+			c += " --function-url-auth-type " + auth
+			p += "\n    FunctionUrlAuthType: " + auth
+		}
+		if viaURL && strings.EqualFold(a, "lambda:InvokeFunction") {
+			cond["Bool"] = map[string]any{"lambda:InvokedViaFunctionUrl": "true"}
+			c += " --invoked-via-function-url"
+			p += "\n    InvokedViaFunctionUrl: true"
+		}
+		if len(cond) > 0 {
+			st.Condition = cond
+		}
+		stmts = append(stmts, st)
+		cli = append(cli, c)
+		cfn = append(cfn, p)
+		changes = append(changes, Change{Layer: policy.LayerResource, Kind: addStatement, Policy: name, Document: compact(st)})
 	}
+	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", who, strings.Join(actions, " and "))
+	if qual != "" {
+		desc += " for qualifier " + qual + " (a function's resource policy applies only to the qualifier it was added for)"
+	}
+	var shown any = stmts[0]
+	if len(stmts) > 1 {
+		shown = stmts
+	}
+	return candidate{
+		ids: []string{"resource"},
+		fix: Fix{
+			Description:    desc,
+			Statement:      indented(shown),
+			CLI:            f.accountNote(f.ev.Target.Account, "function's") + strings.Join(cli, "\n"),
+			CloudFormation: strings.Join(cfn, "\n"),
+			Changes:        changes,
+		},
+		finding: f.findingFor(policy.LayerResource),
+	}, true
+}
+
+func single(ctx policy.Context, key string) (string, bool) {
+	v, ok := ctx.Lookup(key)
+	if !ok || len(v) != 1 || v[0] == "" {
+		return "", false
+	}
+	return v[0], true
+}
+
+func mergeCond(existing any, key, value string) map[string]any {
+	m, _ := existing.(map[string]any)
+	if m == nil {
+		m = map[string]any{}
+	}
+	m[key] = value
+	return m
+}
+
+func cmpOr(s, def string) string {
+	if s == "" {
+		return def
+	}
+	return s
+}
+
+// logicalID turns a name into a CloudFormation logical ID (alphanumeric).
+func logicalID(name string) string {
+	var b strings.Builder
+	up := true
+	for _, r := range name {
+		switch {
+		case r >= 'a' && r <= 'z':
+			if up {
+				r -= 'a' - 'A'
+			}
+			b.WriteRune(r)
+			up = false
+		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	return b.String()
 }
 
 // boundaryGrant adds the action on the resource to the permissions boundary.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"strings"
 )
 
 // Format is an output format.
@@ -19,11 +20,11 @@ const (
 // Formats lists the formats, for flag help and completion.
 var Formats = []string{string(FormatTable), string(FormatJSON)}
 
-// ParseFormat validates a format name.
+// ParseFormat validates a format name, in any letter case ("JSON" is json).
 func ParseFormat(s string) (Format, error) {
-	switch Format(s) {
+	switch f := Format(strings.ToLower(strings.TrimSpace(s))); f {
 	case FormatTable, FormatJSON:
-		return Format(s), nil
+		return f, nil
 	}
 	return "", fmt.Errorf("unknown output format %q (expected table or json)", s)
 }

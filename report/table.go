@@ -167,8 +167,14 @@ func (p *printer) fix(f diagnose.Fix) {
 	if f.Statement != "" {
 		p.line(indent("         ", f.Statement))
 	}
-	if f.CLI != "" {
-		p.line(indent("         ", "$ "+f.CLI))
+	for _, c := range strings.Split(f.CLI, "\n") {
+		switch {
+		case c == "":
+		case strings.HasPrefix(c, "#"):
+			p.line("         " + c)
+		default:
+			p.line("         $ " + c)
+		}
 	}
 	if f.CloudFormation != "" {
 		p.line(indent("         ", f.CloudFormation))
