@@ -66,6 +66,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	v.Findings = append(v.Findings, unreadableFindings(ev)...)
 	v.Summary = summarize(v)
 	settleUnknown(ev, in, v)
+	settleContext(ev, in, v)
 	if v.Decision != DecisionUnknown {
 		proposeFixes(ev, in, res, v)
 	}

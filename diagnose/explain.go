@@ -30,7 +30,7 @@ func describeMismatch(f policy.Mismatch, req *policy.Request) string {
 	case policy.ElemNotPrincipal:
 		return fmt.Sprintf("the caller is listed in NotPrincipal %s, so the statement does not apply to it", list(f.Values))
 	case policy.ElemCondition:
-		return describeCondition(f.Condition)
+		return describeCondition(f.Condition, req.Kind() == policy.KindService)
 	}
 	return string(f.Element) + " does not match"
 }
@@ -161,7 +161,7 @@ func article(k policy.PrincipalKind) string { return "the " + KindWords(k) }
 // sourceKeys exist only when an AWS service calls on behalf of a resource.
 var sourceKeys = map[string]bool{"aws:sourcearn": true, "aws:sourceaccount": true, "aws:sourceorgid": true, "aws:sourceorgpaths": true}
 
-func describeCondition(c *policy.ConditionTrace) string {
+func describeCondition(c *policy.ConditionTrace, serviceCaller bool) string {
 	if c == nil {
 		return "a condition does not hold"
 	}
@@ -172,7 +172,10 @@ func describeCondition(c *policy.ConditionTrace) string {
 		return fmt.Sprintf("condition %s %s uses the policy variable ${%s}, which has no value in this request", c.Operator, c.Key, strings.Join(c.Unresolved, "}, ${"))
 	case !c.KeyPresent:
 		msg := fmt.Sprintf("condition %s %s %s needs the key %s, which is absent from this request", c.Operator, c.Key, list(c.Values), c.Key)
-		if sourceKeys[strings.ToLower(c.Key)] {
+		switch {
+		case sourceKeys[strings.ToLower(c.Key)] && serviceCaller:
+			msg += " (the service sends it: pass it with --source-arn or --source-account)"
+		case sourceKeys[strings.ToLower(c.Key)]:
 			msg += " (it exists only when an AWS service calls on behalf of a resource, never in an SDK call from a function, role or user)"
 		}
 		return msg

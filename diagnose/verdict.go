@@ -36,6 +36,10 @@ type Verdict struct {
 	// UnknownLayers are the layers the tool could not read and that decide
 	// the outcome: the decision is then "unknown".
 	UnknownLayers []policy.Layer `json:"unknownLayers,omitempty"`
+	// DependsOn are the request-time condition keys (aws:SourceIp,
+	// aws:SourceArn of a service call ...) the tool does not know and the
+	// outcome turns on: the decision is then "unknown".
+	DependsOn []string `json:"dependsOn,omitempty"`
 	// Message is the pasted AccessDenied message this verdict explains
 	// (why-denied explain).
 	Message *Denial `json:"message,omitempty"`
