@@ -51,6 +51,11 @@ func requestContext(ev *Evidence) policy.Context {
 		set("aws:RequestedRegion", a.Region)
 	}
 	set("aws:SecureTransport", "true")
+	if strings.EqualFold(ev.Request.Action, "lambda:InvokeFunctionUrl") && ev.Target.FunctionURLAuthType != "" {
+		// Function URL calls carry the URL's auth type
+		// (add-permission --function-url-auth-type).
+		set("lambda:FunctionUrlAuthType", ev.Target.FunctionURLAuthType)
+	}
 	for k, v := range ev.Request.Context {
 		// The user's value replaces a derived one, whatever its case.
 		for dk := range ctx {

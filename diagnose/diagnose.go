@@ -53,15 +53,26 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	for _, lr := range res.Layers {
 		v.Layers = append(v.Layers, layerReport(res, lr, ev.Simulation, in))
 	}
-	v.Findings = findings(ev, in, res, v)
-	if urlFinding := functionURLCheck(ev, in, res); urlFinding != nil {
-		v.Findings = append(v.Findings, *urlFinding)
+	urlFinding := functionURLCheck(ev, in, res)
+	if urlFinding != nil {
+		// The URL call also needs lambda:InvokeFunction: a layer that does
+		// not allow that blocks the call.
 		if v.Decision == policy.Allowed {
 			v.Decision = policy.ImplicitDeny
 		}
 		if !slices.Contains(v.BlockedBy, urlFinding.Layer) {
 			v.BlockedBy = append(v.BlockedBy, urlFinding.Layer)
 		}
+		for i := range v.Layers {
+			if v.Layers[i].Layer == urlFinding.Layer {
+				v.Layers[i].Blocks = true
+				v.Layers[i].Note = "does not allow lambda:InvokeFunction, which function URL calls also need"
+			}
+		}
+	}
+	v.Findings = findings(ev, in, res, v)
+	if urlFinding != nil {
+		v.Findings = append(v.Findings, *urlFinding)
 	}
 	v.Findings = append(v.Findings, unreadableFindings(ev)...)
 	v.Summary = summarize(v)

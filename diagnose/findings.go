@@ -30,7 +30,7 @@ func findings(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) []
 	}
 	out = append(out, servicePrincipalGrants(res, &in.Request)...)
 	out = append(out, grantKindFindings(res)...)
-	if f := qualifiedCallWarning(in, res); f != nil {
+	if f := qualifiedCallWarning(in, res, v); f != nil {
 		out = append(out, *f)
 	}
 	if f := notNeeded(res, v); f != nil {
@@ -182,8 +182,10 @@ func allServices(values []string) bool {
 // qualifiedCallWarning: an allowed unqualified call whose grant does not
 // cover qualified calls (aliases, versions) is a deploy away from denial,
 // e.g. when AutoPublishAlias is turned on.
-func qualifiedCallWarning(in *policy.Input, res *policy.Result) *Finding {
-	if res.Decision != policy.Allowed {
+func qualifiedCallWarning(in *policy.Input, res *policy.Result, v *Verdict) *Finding {
+	// Only where the identity policy is what allows: a function's resource
+	// policy is per qualifier, and its fix is another add-permission.
+	if v.Decision != policy.Allowed || !res.Layer(policy.LayerIdentity).Allows || res.Layer(policy.LayerResource).Grant != policy.MatchNone {
 		return nil
 	}
 	unq, qual, ok := functionParts(in.Request.Resource)
@@ -194,7 +196,7 @@ func qualifiedCallWarning(in *policy.Input, res *policy.Result) *Finding {
 	alt.Request.Resource = unq + ":live"
 	if r := policy.Evaluate(&alt); r.Decision != policy.Allowed {
 		return &Finding{Kind: "qualifiedCallsDenied", Severity: SeverityWarning, Layer: firstOr(r.BlockedBy, policy.LayerIdentity),
-			Message: fmt.Sprintf("this unqualified call is allowed, but a call to an alias or version (e.g. %s:live, or an alias published by AutoPublishAlias) would be denied (%s): the allowing Resource names only the unqualified ARN; %s:* covers qualified calls", unq, r.Decision, unq)}
+			Message: fmt.Sprintf("this unqualified call is allowed, but a call to an alias or a version of the function (as with SAM's AutoPublishAlias) would be denied (%s): the identity policy's Resource names only the unqualified ARN; %s:* covers qualified calls", r.Decision, unq)}
 	}
 	return nil
 }
@@ -233,6 +235,13 @@ func functionURLCheck(ev *Evidence, in *policy.Input, res *policy.Result) *Findi
 	}
 	alt := *in
 	alt.Request.Action = "lambda:InvokeFunction"
+	// The InvokeFunction check of a URL call carries
+	// lambda:InvokedViaFunctionUrl (add-permission --invoked-via-function-url).
+	ctx := policy.Context{"lambda:InvokedViaFunctionUrl": {"true"}}
+	for k, vals := range in.Request.Context {
+		ctx[k] = vals
+	}
+	alt.Request.Context = ctx
 	r := policy.Evaluate(&alt)
 	if r.Decision == policy.Allowed {
 		return nil

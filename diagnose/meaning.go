@@ -41,12 +41,18 @@ func Explain(d *Denial) *Meaning {
 	if d.Explicit {
 		kind = "an explicit deny (a Deny statement matches the call; it wins over every Allow)"
 	}
+	caller := orWord(d.Caller, "the caller")
+	if isAnonymous(d.Caller) {
+		// AWS prints "User: anonymous" for an unsigned request: only a
+		// resource-based policy that grants Principal "*" can allow it.
+		caller = "an anonymous caller (an unsigned request, which only a resource-based policy granting Principal \"*\" can allow)"
+	}
 	layer := d.Layer
 	if layer == "" {
-		m.Summary = fmt.Sprintf("AWS denied %s to %s with %s, without naming the policy type (older message format).", orWord(d.Action, "the action"), orWord(d.Caller, "the caller"), kind)
+		m.Summary = fmt.Sprintf("AWS denied %s to %s with %s, without naming the policy type (older message format).", orWord(d.Action, "the action"), caller, kind)
 		m.LookAt = "every layer: identity policies, permissions boundary, the function's resource policy, SCPs"
 	} else {
-		m.Summary = fmt.Sprintf("AWS denied %s to %s on %s with %s in the %s.", orWord(d.Action, "the action"), orWord(d.Caller, "the caller"), orWord(d.Resource, "the resource"), kind, d.PolicyType)
+		m.Summary = fmt.Sprintf("AWS denied %s to %s on %s with %s in the %s.", orWord(d.Action, "the action"), caller, orWord(d.Resource, "the resource"), kind, d.PolicyType)
 		m.LookAt = layerLookAt[layer]
 	}
 	if d.PolicyARN != "" {
@@ -58,6 +64,12 @@ func Explain(d *Denial) *Meaning {
 	}
 	m.NextSteps = nextSteps(d)
 	return m
+}
+
+// isAnonymous reports whether the message's caller is "anonymous", AWS's
+// word for an unsigned request: no principal to look up or to diagnose.
+func isAnonymous(caller string) bool {
+	return strings.EqualFold(caller, "anonymous")
 }
 
 func orWord(s, def string) string {
@@ -119,10 +131,18 @@ func nextSteps(d *Denial) []string {
 			steps = append(steps, "aws iam get-user --user-name "+user+" --query User.PermissionsBoundary")
 		}
 	case policy.LayerSCP, policy.LayerRCP:
-		if a, ok := policy.ParseARN(d.Caller); ok && d.Layer == policy.LayerSCP {
-			steps = append(steps, "aws organizations list-policies-for-target --target-id "+a.Account+" --filter SERVICE_CONTROL_POLICY   # from the management account")
-		} else if a, ok := policy.ParseARN(d.Resource); ok {
-			steps = append(steps, "aws organizations list-policies-for-target --target-id "+a.Account+" --filter RESOURCE_CONTROL_POLICY   # from the management account")
+		// SCPs apply to the caller's account, RCPs to the resource's. Both
+		// are inherited: those of every OU above the account and of the
+		// root apply too, and list-policies-for-target shows only the
+		// policies attached to the target itself.
+		arn, filter := d.Caller, "SERVICE_CONTROL_POLICY"
+		if d.Layer == policy.LayerRCP {
+			arn, filter = d.Resource, "RESOURCE_CONTROL_POLICY"
+		}
+		if a, ok := policy.ParseARN(arn); ok && a.Account != "" {
+			steps = append(steps,
+				"aws organizations list-policies-for-target --target-id "+a.Account+" --filter "+filter+"   # from the management account",
+				"aws organizations list-parents --child-id "+a.Account+"   # then list-policies-for-target --filter "+filter+" for each parent OU, and list-parents again up to the root (r-...), whose policies apply too")
 		}
 	case policy.LayerSessionPolicy:
 		steps = append(steps, "check the Policy and PolicyArns parameters of the AssumeRole (or GetFederationToken) call that created the session")
@@ -130,18 +150,24 @@ func nextSteps(d *Denial) []string {
 	if d.PolicyARN != "" && strings.Contains(d.PolicyARN, ":policy/") {
 		steps = append(steps, "aws iam get-policy --policy-arn "+d.PolicyARN+"   # then get-policy-version with its DefaultVersionId")
 	}
-	entity := ""
-	if role != "" {
-		if a, ok := policy.ParseARN(d.Caller); ok {
-			entity = "arn:" + a.Partition + ":iam::" + a.Account + ":role/" + role
-		}
-	} else if user != "" {
+	// The simulator needs the role's ARN with its path, which a session ARN
+	// (arn:aws:sts::A:assumed-role/NAME/SESSION) does not carry: look it up.
+	// Role and user ARNs carry it.
+	entity, lookUp := "", ""
+	switch {
+	case role != "" && strings.Contains(d.Caller, ":assumed-role/"):
+		entity = "ROLE_ARN"
+		lookUp = "aws iam get-role --role-name " + role + " --query Role.Arn   # the role ARN with its path, for the next command"
+	case role != "", user != "":
 		entity = d.Caller
 	}
 	if entity != "" && d.Action != "" && d.Resource != "" {
+		if lookUp != "" {
+			steps = append(steps, lookUp)
+		}
 		steps = append(steps, fmt.Sprintf("aws iam simulate-principal-policy --policy-source-arn %s --action-names %s --resource-arns %s", entity, d.Action, d.Resource))
 	}
-	if d.Caller != "" && fn != "" {
+	if d.Caller != "" && !isAnonymous(d.Caller) && fn != "" {
 		target := fn
 		if qual != "" {
 			target += ":" + qual

@@ -276,3 +276,54 @@ func verdictText(v *Verdict) string {
 	}
 	return b.String()
 }
+
+// A function URL call needs lambda:InvokeFunctionUrl with the URL's auth
+// type, and lambda:InvokeFunction marked as via the URL: a resource policy
+// made by add-permission with --function-url-auth-type and
+// --invoked-via-function-url allows a cross-account URL call.
+func TestFunctionURLPermissions(t *testing.T) {
+	ev := scenario(targetARN, doc(`{"Effect":"Allow","Action":["lambda:InvokeFunctionUrl","lambda:InvokeFunction"],"Resource":"`+targetARN+`"}`))
+	ev.Request.Action = "lambda:InvokeFunctionUrl"
+	ev.Request.Caller = "arn:aws:sts::222222222222:assumed-role/RequestRole/RequestFunction"
+	ev.Caller.ARN, ev.Caller.Account = "arn:aws:iam::222222222222:role/RequestRole", other
+	ev.Target.FunctionURLAuthType = "AWS_IAM"
+	urlOnly := `{"Sid":"url","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/RequestRole"},"Action":"lambda:InvokeFunctionUrl","Resource":"` + targetARN + `","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"AWS_IAM"}}}`
+	viaURL := `{"Sid":"via","Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/RequestRole"},"Action":"lambda:InvokeFunction","Resource":"` + targetARN + `","Condition":{"Bool":{"lambda:InvokedViaFunctionUrl":"true"}}}`
+
+	v, err := Diagnose(withResourcePolicy(ev, urlOnly, viaURL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Decision != policy.Allowed {
+		t.Fatalf("both URL permissions present: %s (%v): %s", v.Decision, v.BlockedBy, v.Summary)
+	}
+
+	v, err = Diagnose(withResourcePolicy(ev, urlOnly))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Decision != policy.ImplicitDeny || !contains(v.BlockedBy, policy.LayerResource) {
+		t.Fatalf("InvokeFunction permission missing: %s (%v)", v.Decision, v.BlockedBy)
+	}
+	for _, l := range v.Layers {
+		if l.Layer == policy.LayerResource && !l.Blocks {
+			t.Errorf("the resource layer blocks (blockedBy) but its row says it does not")
+		}
+	}
+	found := false
+	for _, f := range v.Findings {
+		if f.Kind == "qualifiedCallsDenied" {
+			t.Errorf("an allowed-call warning under a denial: %s", f.Message)
+		}
+		for _, fix := range f.Fixes {
+			found = true
+			if !strings.Contains(fix.CLI, "--invoked-via-function-url") {
+				t.Errorf("fix does not limit InvokeFunction to URL calls: %s", fix.CLI)
+			}
+			checkFix(t, withResourcePolicy(ev, urlOnly), fix)
+		}
+	}
+	if !found {
+		t.Error("no fix proposed")
+	}
+}
