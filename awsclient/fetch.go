@@ -129,6 +129,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		// Session policies are passed to sts:AssumeRole and stored nowhere
 		// IAM can read them back.
 		ev.Notes = append(ev.Notes, "session policies of "+caller.Principal+" cannot be read from the account; none are assumed")
+		ev.Caller.SessionPoliciesUnknown = true
 	}
 	return ev, nil
 }

@@ -3,13 +3,16 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/why-denied/why-denied/diagnose"
 )
@@ -51,16 +54,8 @@ func (c *Client) Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose
 		if errors.As(err, &ro) {
 			return nil, err
 		}
-		code := apiErrorCode(err)
-		reason := apiErrorText(err)
-		if errors.Is(err, context.DeadlineExceeded) {
-			reason = "no answer in time"
-		}
-		return nil, &SimulatorError{
-			Refused: strings.HasPrefix(code, "AccessDenied"),
-			Reason:  reason + " (iam:SimulatePrincipalPolicy on " + ev.Caller.ARN + ")",
-			Err:     err,
-		}
+		refused, reason := simulatorFailure(err, ev.Caller.ARN)
+		return nil, &SimulatorError{Refused: refused, Reason: reason, Err: err}
 	}
 	sim := simulation(out.EvaluationResults, ev.Request.Resource)
 	if sim == nil {
@@ -68,6 +63,45 @@ func (c *Client) Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose
 	}
 	sim.IncludedResourcePolicy = in.ResourcePolicy != nil
 	return sim, nil
+}
+
+// simulatorOperation names the call in the reasons of a *SimulatorError.
+const simulatorOperation = "iam:SimulatePrincipalPolicy"
+
+// simulatorFailure says in a few words why the simulator gave no answer,
+// for the verdict's note, where a person reads it: the SDK's error (the
+// operation, the attempts, the status, the request ID and the parser's
+// complaint, 300 characters and more) stays in SimulatorError.Err.
+func simulatorFailure(err error, principal string) (refused bool, reason string) {
+	code := apiErrorCode(err)
+	if strings.HasPrefix(code, "AccessDenied") {
+		return true, code + ": the credentials lack " + simulatorOperation + " on " + principal
+	}
+	var timeout interface{ Timeout() bool }
+	if errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &timeout) && timeout.Timeout()) {
+		return false, "no answer in time from " + simulatorOperation
+	}
+	var status interface{ HTTPStatusCode() int }
+	var send *smithyhttp.RequestSendError
+	switch {
+	case errors.As(err, &send):
+		reason = "no connection to " + simulatorOperation
+	case errors.As(err, &status) && status.HTTPStatusCode() >= 300 && code != "":
+		reason = fmt.Sprintf("%s (HTTP %d) from %s", code, status.HTTPStatusCode(), simulatorOperation)
+	case errors.As(err, &status) && status.HTTPStatusCode() >= 300:
+		reason = fmt.Sprintf("HTTP %d from %s", status.HTTPStatusCode(), simulatorOperation)
+	case errors.As(err, &status) && status.HTTPStatusCode() > 0:
+		reason = "an unreadable answer from " + simulatorOperation
+	case code != "":
+		reason = code + " from " + simulatorOperation
+	default:
+		reason = simulatorOperation + " failed"
+	}
+	var attempts *retry.MaxAttemptsError
+	if errors.As(err, &attempts) {
+		reason += fmt.Sprintf(", after %d attempts", attempts.Attempt)
+	}
+	return false, reason
 }
 
 // simulation maps the one evaluation result for our action. With

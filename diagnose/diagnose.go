@@ -51,7 +51,9 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	}
 	v.Request.Context = ContextValues(in.Request.Context)
 	for _, lr := range res.Layers {
-		v.Layers = append(v.Layers, layerReport(res, lr, ev.Simulation, in))
+		rep := layerReport(res, lr, ev.Simulation, in)
+		notRead(ev, &rep)
+		v.Layers = append(v.Layers, rep)
 	}
 	urlFinding := functionURLCheck(ev, in, res)
 	if urlFinding != nil {
@@ -322,4 +324,31 @@ func statementOf(in *policy.Input, st policy.StatementTrace) *policy.Statement {
 		return nil
 	}
 	return &np.Policy.Statements[st.Statement]
+}
+
+// notRead marks the layers the tool cannot read at all, rather than showing
+// them as not applying: SCPs (their documents need
+// organizations:DescribePolicy, outside the tool's read-only calls) when the
+// simulator did not answer for them, session policies of a pasted session,
+// and RCPs, which do not apply to Lambda.
+func notRead(ev *Evidence, rep *LayerReport) {
+	if rep.Result != "notApplicable" {
+		return
+	}
+	switch rep.Layer {
+	case policy.LayerSCP:
+		if ev.Organization == nil && (ev.Simulation == nil || ev.Simulation.AllowedByOrganizations == nil) && policy.PrincipalKindOf(ev.Request.Caller) != policy.KindService {
+			rep.Result = "notRead"
+			rep.Note = "not read: the verdict assumes the organization's SCPs allow the call (AWS's simulator checks them when it answers)"
+		}
+	case policy.LayerSessionPolicy:
+		if ev.Caller.SessionPoliciesUnknown {
+			rep.Result = "notRead"
+			rep.Note = "not read: session policies cannot be read back from the account; the verdict assumes the session has none"
+		}
+	case policy.LayerRCP:
+		if !rcpApplies(ev.Request.Action) {
+			rep.Note = "RCPs do not apply to " + serviceOf(ev.Request.Action)
+		}
+	}
 }

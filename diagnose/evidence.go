@@ -64,6 +64,9 @@ type Caller struct {
 	// ServiceLinkedRole marks roles under /aws-service-role/, which SCPs and
 	// RCPs do not restrict.
 	ServiceLinkedRole bool `json:"serviceLinkedRole,omitempty"`
+	// SessionPoliciesUnknown marks a session whose session policies, if it
+	// was given any, cannot be read back from the account.
+	SessionPoliciesUnknown bool `json:"sessionPoliciesUnknown,omitempty"`
 }
 
 // Target is the function being called.

@@ -58,6 +58,10 @@ const (
 	KindUnknown       PrincipalKind = "unknown"
 )
 
+// PrincipalKindOf says what kind of principal p is (session ARN, user ARN,
+// service principal ...).
+func PrincipalKindOf(p string) PrincipalKind { return principalKind(p) }
+
 // Kind says what kind of principal the request's caller is.
 func (r Request) Kind() PrincipalKind { return principalKind(r.Principal) }
 

@@ -108,6 +108,8 @@ func resultWords(l diagnose.LayerReport) string {
 		return "no allow"
 	case "unknown":
 		return "UNKNOWN"
+	case "notRead":
+		return "not read"
 	}
 	return "n/a"
 }
