@@ -183,7 +183,7 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 		if err != nil {
 			return &CallError{Action: "lambda:GetPolicy", Resource: "resource policy of function " + ref.display(), Err: err}
 		}
-		te.policy = &diagnose.NamedPolicy{Name: "resource policy of " + ref.display(), Document: doc}
+		te.policy = &diagnose.NamedPolicy{Name: ref.display(), Document: doc}
 		return nil
 	})
 	if wantURL {
@@ -229,7 +229,7 @@ func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functio
 	if err != nil {
 		return nil
 	}
-	return &diagnose.NamedPolicy{Name: "resource policy of " + ref.display(), Document: doc}
+	return &diagnose.NamedPolicy{Name: ref.display(), Document: doc}
 }
 
 // actionOrDefault trims the action and defaults it to DefaultAction.

@@ -118,12 +118,12 @@ func (f *fetcher) resolveCaller(ctx context.Context, ref callerRef, withPolicies
 	err := g.Wait()
 	if credAc != "" && credAc != ref.account {
 		// Explains any not-found error above, so it takes precedence.
-		profile := "the caller-side credentials"
+		profile := "the caller-side credentials belong to"
 		if f.caller.Profile != "" {
-			profile = "profile " + f.caller.Profile
+			profile = "profile " + f.caller.Profile + " reads"
 		}
 		return Caller{}, identity{}, &InputError{Arg: "caller", Value: ref.input,
-			Reason: "is in account " + ref.account + " but " + profile + " reads account " + credAc +
+			Reason: "is in account " + ref.account + " but " + profile + " account " + credAc +
 				": pass a profile for account " + ref.account + " (--profile, or --caller-profile for cross-account)"}
 	}
 	if err != nil {

@@ -168,7 +168,7 @@ func parseLevels(kind string, levels [][]json.RawMessage) ([][]policy.Named, err
 			if err != nil {
 				return nil, &InputError{Msg: fmt.Sprintf("%s %d at organization level %d: %v", kind, i, l, err)}
 			}
-			name := fmt.Sprintf("%s level %d #%d", kind, l, i)
+			name := fmt.Sprintf("%s level %d policy %d", kind, l, i)
 			if p.ID != "" {
 				name = p.ID
 			}

@@ -44,6 +44,10 @@ func findings(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) []
 		out = append(out, Finding{Kind: "missingContext", Severity: SeverityInfo,
 			Message: fmt.Sprintf("the simulator evaluated without values for %s; pass them with --context KEY=VALUE for an exact answer", strings.Join(ev.Simulation.MissingContextValues, ", "))})
 	}
+	if strings.EqualFold(ev.Request.Action, "lambda:InvokeAsync") {
+		out = append(out, Finding{Kind: "invokeAsyncDeprecated", Severity: SeverityInfo,
+			Message: "InvokeAsync is a deprecated API; an asynchronous call is Invoke with InvocationType Event, authorized as lambda:InvokeFunction"})
+	}
 	if ev.Organization != nil && len(ev.Organization.RCPs) > 0 && !rcpApplies(ev.Request.Action) {
 		out = append(out, Finding{Kind: "rcpNotApplicable", Severity: SeverityInfo, Layer: policy.LayerRCP,
 			Message: fmt.Sprintf("the organization's RCPs were not evaluated: RCPs apply only to a subset of AWS services, and %s is not among them", serviceOf(ev.Request.Action))})
@@ -292,7 +296,7 @@ func grantKindFindings(res *policy.Result) []Finding {
 		for _, l := range []policy.Layer{policy.LayerPermissionsBoundary, policy.LayerSessionPolicy} {
 			if res.Blocks(l) {
 				out = append(out, Finding{Kind: "roleGrantLimited", Severity: SeverityInfo, Layer: policy.LayerResource,
-					Message: fmt.Sprintf("the resource policy names the role ARN, so its grant is limited by the %s; a grant that names the session ARN would not be (but a session ARN changes with every session)", layerWords[l])})
+					Message: fmt.Sprintf("the resource policy names the role ARN, so its grant is limited by the %s; a grant that names the session ARN would not be (a session ARN names one session: for a Lambda function's role, the session is named after the function)", layerWords[l])})
 			}
 		}
 	case policy.MatchAccount:

@@ -88,7 +88,7 @@ func settleUnknown(ev *Evidence, in *policy.Input, v *Verdict) {
 	if known == policy.Allowed {
 		v.Summary = fmt.Sprintf("UNKNOWN: the policies read allow the call, unless %s has a Deny; the tool could not read it (it needs %s)", what, actions)
 	} else {
-		v.Summary = fmt.Sprintf("UNKNOWN: the policies read deny the call (%s), unless %s allows it; the tool could not read it (it needs %s)", known, what, actions)
+		v.Summary = fmt.Sprintf("UNKNOWN: the policies read deny the call (%s), unless it is allowed by %s; the tool could not read it (it needs %s)", known, what, actions)
 	}
 	for i := range v.Layers {
 		if slices.Contains(unknown, v.Layers[i].Layer) {

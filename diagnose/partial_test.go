@@ -31,7 +31,7 @@ func TestPartialEvidence(t *testing.T) {
 			policy.ExplicitDeny, []string{"explicit Deny", "lambda:GetPolicy"}},
 		{"no identity allow, resource policy unreadable, one account",
 			unreadable(scenario(targetARN, doc(allow("s3:GetObject", "*"))), policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy"),
-			DecisionUnknown, []string{"deny the call", "unless the resource policy of ProcessorFunction allows it"}},
+			DecisionUnknown, []string{"deny the call", "unless it is allowed by the resource policy of ProcessorFunction"}},
 		{"identity policy unreadable, the simulator answered",
 			func() *Evidence {
 				ev := unreadable(scenario(targetARN), policy.LayerIdentity, "inline policy Inline0 of role RequestRole", "iam:GetRolePolicy")
@@ -50,7 +50,7 @@ func TestPartialEvidence(t *testing.T) {
 				ev.Caller.ARN, ev.Caller.Account = "arn:aws:iam::222222222222:role/RequestRole", other
 				return unreadable(ev, policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy")
 			}(),
-			DecisionUnknown, []string{"unless the resource policy of ProcessorFunction allows it"}},
+			DecisionUnknown, []string{"unless it is allowed by the resource policy of ProcessorFunction"}},
 		{"boundary unreadable",
 			func() *Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))

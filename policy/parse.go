@@ -204,6 +204,11 @@ func parseStatement(i int, raw json.RawMessage) (Statement, error) {
 func parsePrincipal(raw json.RawMessage) (*Principal, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
+		if isAccountID(s) {
+			// Some Lambda API implementations return a grant to an account
+			// as a bare string; it means {"AWS": "ID"}.
+			return &Principal{AWS: []string{s}}, nil
+		}
 		if s != "*" {
 			return nil, fmt.Errorf(`a string principal must be "*", got %q`, s)
 		}
@@ -351,4 +356,16 @@ func strictUnmarshal(data []byte, v any) error {
 		return fmt.Errorf("unexpected data after the document")
 	}
 	return nil
+}
+
+func isAccountID(s string) bool {
+	if len(s) != 12 {
+		return false
+	}
+	for _, c := range s {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
