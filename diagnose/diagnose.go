@@ -53,6 +53,9 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 	for _, lr := range res.Layers {
 		rep := layerReport(res, lr, ev.Simulation, in)
 		notRead(ev, &rep)
+		if rep.Layer == policy.LayerResource && rep.Result == "noAllow" && !rep.Blocks && rep.Note == "" && len(rep.Statements) == 0 {
+			rep.Note = "no statement allows this caller; not needed in one account, where the identity side decides"
+		}
 		v.Layers = append(v.Layers, rep)
 	}
 	urlFinding := functionURLCheck(ev, in, res)

@@ -580,7 +580,7 @@ func (f *fixer) boundaryGrant(actions []string) candidate {
 	return candidate{
 		ids: []string{"boundary"},
 		fix: Fix{
-			Description: fmt.Sprintf("allow %s on %s in the permissions boundary %s (boundaries are usually owned by a platform team: check with them)", strings.Join(actions, " and "), req.Resource, arn),
+			Description: fmt.Sprintf("allow %s on %s in the permissions boundary %s (boundaries are usually owned by a platform team: check with them; add the statement to the boundary's current document, and note that a managed policy keeps at most 5 versions)", strings.Join(actions, " and "), req.Resource, arn),
 			Statement:   indented(st),
 			CLI:         fmt.Sprintf("aws iam create-policy-version --policy-arn %s --set-as-default --policy-document file://boundary-with-the-statement.json", arn),
 			Changes:     []Change{{Layer: policy.LayerPermissionsBoundary, Kind: addStatement, Policy: name, Document: compact(st)}},
