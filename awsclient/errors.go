@@ -209,18 +209,6 @@ func apiErrorCode(err error) string {
 	return ""
 }
 
-// apiErrorText returns "Code: message" for an AWS error, or err's text.
-func apiErrorText(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		if ae.ErrorMessage() == "" {
-			return ae.ErrorCode()
-		}
-		return ae.ErrorCode() + ": " + ae.ErrorMessage()
-	}
-	return err.Error()
-}
-
 // isNotFound reports whether AWS answered that the looked-up entity does not
 // exist (Lambda: 404 ResourceNotFoundException; IAM: NoSuchEntity).
 func isNotFound(err error) bool {

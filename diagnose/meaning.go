@@ -147,7 +147,11 @@ func nextSteps(d *Denial) []string {
 	case policy.LayerSessionPolicy:
 		steps = append(steps, "check the Policy and PolicyArns parameters of the AssumeRole (or GetFederationToken) call that created the session")
 	}
-	if d.PolicyARN != "" && strings.Contains(d.PolicyARN, ":policy/") {
+	switch a, _ := policy.ParseARN(d.PolicyARN); {
+	case a.Service == "organizations" && strings.Contains(a.Resource, "/p-"):
+		// An SCP or RCP: arn:aws:organizations::MGMT:policy/o-ORG/TYPE/p-ID.
+		steps = append(steps, "aws organizations describe-policy --policy-id "+a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]+"   # from the management account")
+	case a.Service == "iam" && strings.HasPrefix(a.Resource, "policy/"):
 		steps = append(steps, "aws iam get-policy --policy-arn "+d.PolicyARN+"   # then get-policy-version with its DefaultVersionId")
 	}
 	// The simulator needs the role's ARN with its path, which a session ARN

@@ -88,3 +88,21 @@ func TestNextStepsForAnAnonymousCaller(t *testing.T) {
 		t.Errorf("summary %q should say the request was unsigned", m.Summary)
 	}
 }
+
+// The denying policy's ARN names an IAM policy or an Organizations policy;
+// each is read with its own command.
+func TestNextStepsReadTheDenyingPolicy(t *testing.T) {
+	for arn, want := range map[string]string{
+		"arn:aws:iam::111111111111:policy/DenyInvoke":                                         "aws iam get-policy --policy-arn arn:aws:iam::111111111111:policy/DenyInvoke",
+		"arn:aws:organizations::999999999999:policy/o-abc123/service_control_policy/p-1a2b3c": "aws organizations describe-policy --policy-id p-1a2b3c",
+	} {
+		d := mustParse(t, "User: arn:aws:sts::111111111111:assumed-role/RequestRole/S is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:F with an explicit deny in a service control policy: "+arn)
+		steps := Explain(d).NextSteps
+		if stepIndex(steps, want) < 0 {
+			t.Errorf("%s: want %q among:\n%s", arn, want, strings.Join(steps, "\n"))
+		}
+		if strings.Contains(arn, ":organizations:") && stepIndex(steps, "aws iam get-policy") >= 0 {
+			t.Errorf("%s: an Organizations policy is not read with aws iam get-policy:\n%s", arn, strings.Join(steps, "\n"))
+		}
+	}
+}

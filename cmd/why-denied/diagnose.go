@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"strings"
 	"time"
@@ -216,6 +217,13 @@ func isAccountID(s string) bool {
 }
 
 func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
+	if o.Snapshot != "" {
+		// Before reading AWS: a path found wrong only at the end would cost
+		// the verdict.
+		if err := checkWritable(o.Snapshot); err != nil {
+			return err
+		}
+	}
 	ev, err := o.evidence(ctx)
 	if err != nil {
 		return err
@@ -299,6 +307,27 @@ func readSnapshot(path string) (*diagnose.Evidence, error) {
 		return nil, &usageError{fmt.Sprintf("reading evidence file %s: %s", path, msg)}
 	}
 	return ev, nil
+}
+
+// checkWritable checks that the evidence file can be written, leaving no
+// trace: a file it creates it removes, and an existing one it does not
+// truncate.
+func checkWritable(path string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	created := err == nil
+	if errors.Is(err, fs.ErrExist) {
+		f, err = os.OpenFile(path, os.O_WRONLY, 0)
+	}
+	if err != nil {
+		return &usageError{fmt.Sprintf("writing evidence file: %v", err)}
+	}
+	f.Close()
+	if created {
+		if err := os.Remove(path); err != nil {
+			return fmt.Errorf("removing %s after checking that it can be written: %w", path, err)
+		}
+	}
+	return nil
 }
 
 func writeSnapshot(path string, ev *diagnose.Evidence) error {
