@@ -194,6 +194,23 @@ func (v *Verdict) CompareWithMessage(d *Denial) {
 			Message: "the message names a VPC endpoint policy, which the tool cannot read: check the policy of the VPC endpoint the call went through"})
 		return
 	}
+	for _, rep := range v.Layers {
+		if rep.Layer == layer && rep.Result == "notRead" {
+			// The tool cannot read that layer: AWS's message is the word on it.
+			v.Findings = append(v.Findings, Finding{Kind: "messageLayerNotRead", Severity: SeverityBlocking, Layer: layer,
+				Message: fmt.Sprintf("the message says the %s denied the call; the tool cannot read it (%s), so AWS's message is the authority here: fix it there", layerWords[layer], rep.Note)})
+			if !slices.Contains(v.BlockedBy, layer) {
+				v.BlockedBy = append(v.BlockedBy, layer)
+			}
+			if v.Decision == policy.Allowed {
+				v.Decision = policy.ImplicitDeny
+				if d.Explicit {
+					v.Decision = policy.ExplicitDeny
+				}
+			}
+			return
+		}
+	}
 	switch {
 	case v.Decision == policy.Allowed:
 		v.Findings = append(v.Findings, Finding{Kind: "messageNotReproduced", Severity: SeverityWarning, Layer: layer,

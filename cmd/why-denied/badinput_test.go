@@ -89,6 +89,7 @@ func TestBadInput(t *testing.T) {
 		{"bad timeout", []string{"--timeout", "soon", "a", "b"}, "invalid argument"},
 		{"negative timeout", []string{"--timeout", "-1s", "a", "b"}, "--timeout must be positive"},
 		{"bad action", []string{"--action", "InvokeFunction", "a", "b"}, "not of the form service:Action"},
+		{"action of another service", []string{"--action", "s3:GetObject", "a", "b"}, "is not a Lambda action"},
 		{"context without =", []string{"--context", "aws:SourceArn", "a", "b"}, "is not KEY=VALUE"},
 		{"context with empty key", []string{"--context", "=x", "a", "b"}, "is not KEY=VALUE"},
 		{"source account too short", []string{"--source-account", "1234", "a", "b"}, "12-digit"},

@@ -172,6 +172,9 @@ func (o *diagnoseOptions) validate() error {
 	if o.Action == "" || !strings.Contains(o.Action, ":") {
 		return usagef("--action %q is not of the form service:Action (e.g. lambda:InvokeFunction)", o.Action)
 	}
+	if !strings.HasPrefix(strings.ToLower(o.Action), "lambda:") {
+		return usagef("--action %q is not a Lambda action: why-denied diagnoses calls to Lambda functions (lambda:InvokeFunction, lambda:InvokeFunctionUrl, ...)", o.Action)
+	}
 	if o.FromSnapshot != "" && o.Snapshot != "" {
 		return usagef("--snapshot and --from-snapshot cannot be used together")
 	}
