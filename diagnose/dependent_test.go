@@ -74,3 +74,18 @@ func TestRequestTimeKeys(t *testing.T) {
 		})
 	}
 }
+
+// A grant to S3 naming only the bucket is allowed but warned about: bucket
+// ARNs carry no account.
+func TestUnscopedServiceGrant(t *testing.T) {
+	ev := withResourcePolicy(scenario(targetARN), `{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}`)
+	ev.Request.Caller, ev.Caller = "s3.amazonaws.com", Caller{}
+	ev.Request.Context = ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads"}, "aws:SourceAccount": {acct}}
+	v, err := Diagnose(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Decision != policy.Allowed || !slices.ContainsFunc(v.Findings, func(f Finding) bool { return f.Kind == "unscopedServiceGrant" }) {
+		t.Errorf("decision %s, findings %+v", v.Decision, v.Findings)
+	}
+}

@@ -30,6 +30,7 @@ func findings(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) []
 	}
 	out = append(out, servicePrincipalGrants(res, &in.Request)...)
 	out = append(out, grantKindFindings(res)...)
+	out = append(out, unscopedServiceGrants(res)...)
 	if f := qualifiedCallWarning(in, res, v); f != nil {
 		out = append(out, *f)
 	}
@@ -318,4 +319,51 @@ func simulatorSources(v *Verdict) string {
 		ids = append(ids, m.SourcePolicyID)
 	}
 	return " (in " + strings.Join(ids, ", ") + ")"
+}
+
+// unscopedServiceGrants warns about a grant to an AWS service that does not
+// pin the source account: "If you specify a service, use SourceArn or
+// SourceAccount to limit who can invoke the function through that service"
+// (Lambda API reference, AddPermission). An S3 bucket ARN carries no
+// account, so a SourceArn alone still lets a bucket of that name in another
+// account call the function.
+func unscopedServiceGrants(res *policy.Result) []Finding {
+	if res.Kind != policy.KindService {
+		return nil
+	}
+	lr := res.Layer(policy.LayerResource)
+	if lr == nil {
+		return nil
+	}
+	var out []Finding
+	for _, st := range lr.Statements {
+		if !st.Matched || st.Effect != policy.Allow || st.Principal != policy.MatchService {
+			continue
+		}
+		var hasArn, hasAccount, s3Arn bool
+		for _, c := range st.Conditions {
+			switch strings.ToLower(c.Key) {
+			case "aws:sourcearn":
+				hasArn = true
+				for _, v := range c.Values {
+					s3Arn = s3Arn || strings.HasPrefix(v, "arn:aws:s3:::")
+				}
+			case "aws:sourceaccount", "aws:sourceowner":
+				hasAccount = true
+			}
+		}
+		name := fmt.Sprint(st.Statement)
+		if st.Sid != "" {
+			name = st.Sid
+		}
+		switch {
+		case !hasArn && !hasAccount:
+			out = append(out, Finding{Kind: "unscopedServiceGrant", Severity: SeverityWarning, Layer: policy.LayerResource,
+				Message: fmt.Sprintf("resource policy statement %s lets the service call the function on behalf of any resource in any account: add aws:SourceArn and aws:SourceAccount conditions (add-permission --source-arn --source-account)", name)})
+		case s3Arn && !hasAccount:
+			out = append(out, Finding{Kind: "unscopedServiceGrant", Severity: SeverityWarning, Layer: policy.LayerResource,
+				Message: fmt.Sprintf("resource policy statement %s names the bucket but not its account: a bucket ARN carries no account, so add an aws:SourceAccount condition (add-permission --source-account)", name)})
+		}
+	}
+	return out
 }
