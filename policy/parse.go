@@ -204,7 +204,7 @@ func parseStatement(i int, raw json.RawMessage) (Statement, error) {
 func parsePrincipal(raw json.RawMessage) (*Principal, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		if isAccountID(s) {
+		if IsAccountID(s) {
 			// Some Lambda API implementations return a grant to an account
 			// as a bare string; it means {"AWS": "ID"}.
 			return &Principal{AWS: []string{s}}, nil
@@ -358,7 +358,8 @@ func strictUnmarshal(data []byte, v any) error {
 	return nil
 }
 
-func isAccountID(s string) bool {
+// IsAccountID reports whether s is a 12-digit AWS account ID.
+func IsAccountID(s string) bool {
 	if len(s) != 12 {
 		return false
 	}

@@ -196,7 +196,7 @@ func (o *diagnoseOptions) validate() error {
 		o.ctx["aws:SourceArn"] = []string{o.SourceArn}
 	}
 	if o.SourceAccount != "" {
-		if !isAccountID(o.SourceAccount) {
+		if !policy.IsAccountID(o.SourceAccount) {
 			return usagef("--source-account %q is not a 12-digit account ID", o.SourceAccount)
 		}
 		o.ctx["aws:SourceAccount"] = []string{o.SourceAccount}
@@ -207,17 +207,6 @@ func (o *diagnoseOptions) validate() error {
 	return nil
 }
 
-func isAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
 
 func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 	if o.Snapshot != "" {
