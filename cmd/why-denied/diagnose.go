@@ -207,7 +207,6 @@ func (o *diagnoseOptions) validate() error {
 	return nil
 }
 
-
 func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 	if o.Snapshot != "" {
 		// Before reading AWS: a path found wrong only at the end would cost
