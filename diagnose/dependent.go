@@ -24,11 +24,6 @@ var requestOnlyKeys = []string{
 	"aws:ViaAWSService", "aws:CalledVia", "aws:CalledViaFirst", "aws:CalledViaLast",
 }
 
-// serviceOnlyKeys exist only when a service calls on behalf of a resource:
-// unknown for a service caller without --source-arn/--source-account, and
-// absent (as the tool assumes) for every other caller.
-var serviceOnlyKeys = []string{"aws:SourceArn", "aws:SourceAccount", "aws:SourceOrgID", "aws:SourceOrgPaths"}
-
 // requestOnlyPrefixes are families of such keys (the function's tags are
 // not read either).
 var requestOnlyPrefixes = []string{"aws:ResourceTag/", "lambda:ResourceTag/"}
@@ -45,12 +40,11 @@ func dependentKeys(in *policy.Input) map[string][]string {
 				return true
 			}
 		}
-		if in.Request.Kind() == policy.KindService {
-			for _, k := range serviceOnlyKeys {
-				if strings.EqualFold(k, key) {
-					return true
-				}
-			}
+		// sourceKeys exist only when a service calls on behalf of a
+		// resource: unknown for a service caller without --source-arn, and
+		// absent (as the tool assumes) for every other caller.
+		if in.Request.Kind() == policy.KindService && sourceKeys[strings.ToLower(key)] {
+			return true
 		}
 		for _, p := range requestOnlyPrefixes {
 			if len(key) > len(p) && strings.EqualFold(key[:len(p)], p) {
@@ -152,15 +146,7 @@ func settleContext(ev *Evidence, in *policy.Input, v *Verdict) {
 	for _, k := range names {
 		flips := false
 		for _, val := range probeValues(keys[k]) {
-			c := cloneInput(in)
-			ctx := policy.Context{}
-			for kk, vv := range in.Request.Context {
-				ctx[kk] = vv
-			}
-			ctx[k] = []string{val}
-			c.Request.Context = ctx
-			r := policy.Evaluate(c)
-			applySimulation(r, ev.Simulation, ev.SimulatorUnavailable)
+			r := evaluateWithContext(ev, in, map[string]string{k: val})
 			if r.Decision != v.Decision {
 				flips = true
 				outcomes = append(outcomes, fmt.Sprintf("%s with %s = %s", r.Decision, k, val))
@@ -174,20 +160,14 @@ func settleContext(ev *Evidence, in *policy.Input, v *Verdict) {
 		// Keys may decide only together (SourceArn and SourceAccount of one
 		// statement): set them all at once, to their i-th probe values.
 		for i := 0; i < 6 && len(deciding) == 0; i++ {
-			c := cloneInput(in)
-			ctx := policy.Context{}
-			for kk, vv := range in.Request.Context {
-				ctx[kk] = vv
-			}
+			extra := map[string]string{}
 			var set []string
 			for _, k := range names {
 				vals := probeValues(keys[k])
-				ctx[k] = []string{vals[min(i, len(vals)-1)]}
-				set = append(set, k+" = "+ctx[k][0])
+				extra[k] = vals[min(i, len(vals)-1)]
+				set = append(set, k+" = "+extra[k])
 			}
-			c.Request.Context = ctx
-			r := policy.Evaluate(c)
-			applySimulation(r, ev.Simulation, ev.SimulatorUnavailable)
+			r := evaluateWithContext(ev, in, extra)
 			if r.Decision != v.Decision {
 				deciding = names
 				outcomes = append(outcomes, fmt.Sprintf("%s with %s", r.Decision, strings.Join(set, " and ")))
@@ -212,4 +192,18 @@ func settleContext(ev *Evidence, in *policy.Input, v *Verdict) {
 	v.Findings = append(v.Findings, Finding{Kind: "dependsOnContext", Severity: SeverityWarning,
 		Message: fmt.Sprintf("the verdict turns on %s: %s when absent, but %s; pass the real value with %s",
 			strings.Join(deciding, ", "), known, strings.Join(outcomes, "; "), how)})
+}
+
+// evaluateWithContext evaluates the request with extra context keys set.
+func evaluateWithContext(ev *Evidence, in *policy.Input, extra map[string]string) *policy.Result {
+	c := cloneInput(in)
+	ctx := make(policy.Context, len(in.Request.Context)+len(extra))
+	for k, v := range in.Request.Context {
+		ctx[k] = v
+	}
+	for k, v := range extra {
+		ctx[k] = []string{v}
+	}
+	c.Request.Context = ctx
+	return evaluateWithSimulation(ev, c)
 }

@@ -58,7 +58,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 		}
 		v.Layers = append(v.Layers, rep)
 	}
-	urlFinding := functionURLCheck(ev, in, res)
+	urlFinding := functionURLCheck(in)
 	if urlFinding != nil {
 		// The URL call also needs lambda:InvokeFunction: a layer that does
 		// not allow that blocks the call.

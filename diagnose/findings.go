@@ -234,7 +234,7 @@ func notNeeded(res *policy.Result, v *Verdict) *Finding {
 
 // functionURLCheck: since October 2025, invoking a function URL needs
 // lambda:InvokeFunction as well as lambda:InvokeFunctionUrl.
-func functionURLCheck(ev *Evidence, in *policy.Input, res *policy.Result) *Finding {
+func functionURLCheck(in *policy.Input) *Finding {
 	if !strings.EqualFold(in.Request.Action, "lambda:InvokeFunctionUrl") {
 		return nil
 	}

@@ -213,7 +213,7 @@ func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
 		return false
 	}
 	after, err := buildInput(fixedEv)
-	if err != nil || policy.Evaluate(after).Decision != policy.Allowed || functionURLCheck(fixedEv, after, nil) != nil {
+	if err != nil || policy.Evaluate(after).Decision != policy.Allowed || functionURLCheck(after) != nil {
 		return false
 	}
 	for _, probe := range probes(f.in.Request) {

@@ -322,14 +322,12 @@ func isRedacted(arn string) bool {
 	if strings.Contains(arn, "***") {
 		return true
 	}
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) < 6 || parts[0] != "arn" {
+	a, ok := policy.ParseARN(arn)
+	if !ok {
 		return false
 	}
-	switch acct := parts[4]; {
-	case acct == "", acct == "aws", acct == "*":
-		return false
-	case len(acct) == 12 && strings.Trim(acct, "0123456789") == "":
+	switch acct := a.Account; {
+	case acct == "", acct == "aws", acct == "*", policy.IsAccountID(acct):
 		return false
 	}
 	return true

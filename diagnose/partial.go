@@ -62,9 +62,7 @@ func boundWith(ev *Evidence, in *policy.Input, unknown []policy.Layer, p *policy
 			c.SessionPolicies = append(c.SessionPolicies, n)
 		}
 	}
-	r := policy.Evaluate(c)
-	applySimulation(r, ev.Simulation, ev.SimulatorUnavailable)
-	return r
+	return evaluateWithSimulation(ev, c)
 }
 
 // settleUnknown decides what the readable layers settle. An explicit Deny

@@ -14,6 +14,8 @@ import (
 	"regexp"
 	"strings"
 	"time"
+
+	"github.com/why-denied/why-denied/policy"
 )
 
 // document redacts a policy document, knowing what each element holds, and
@@ -135,7 +137,7 @@ func redactValues(n *node, f func(string) string) {
 // not read as structure (Sid, Id, unknown elements).
 func (r *redactor) strings(n *node) {
 	redactValues(n, func(s string) string {
-		if isLiteral(s) && !isAccountID(s) {
+		if isLiteral(s) && !policy.IsAccountID(s) {
 			return s
 		}
 		return r.arnOrText(s)
@@ -293,16 +295,12 @@ func (r *redactor) value(key, v string) string {
 		return v
 	case strings.HasPrefix(v, "arn:"):
 		return r.arn(v)
-	case isAccountID(v):
+	case policy.IsAccountID(v):
 		return r.text(v)
 	case isServicePrincipal(v), isLiteral(v):
 		return v
 	}
 	return r.text(v)
-}
-
-func isAccountID(s string) bool {
-	return len(s) == 12 && allDigits(s)
 }
 
 func allDigits(s string) bool {

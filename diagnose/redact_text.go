@@ -7,6 +7,7 @@ package diagnose
 // around the names is kept: it is what a reader looks up.
 
 import (
+	"github.com/why-denied/why-denied/policy"
 	"regexp"
 	"strings"
 )
@@ -45,7 +46,7 @@ func (r *redactor) prose(s string) string {
 			return tok
 		case strings.HasPrefix(core, "arn:"):
 			return r.arn(core) + trail
-		case isAccountID(core):
+		case policy.IsAccountID(core):
 			return r.text(core) + trail
 		}
 		if red, ok := r.words[core]; ok {

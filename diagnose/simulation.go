@@ -152,3 +152,12 @@ func simulatorAgrees(local map[policy.Layer]outcome, res *policy.Result, sim *Si
 	}
 	return string(decision) == sim.Decision
 }
+
+// evaluateWithSimulation evaluates a variant of the request (a fix, an
+// unreadable layer filled in, a context value tried) with the simulator's
+// answer laid over it, as Diagnose does for the request itself.
+func evaluateWithSimulation(ev *Evidence, in *policy.Input) *policy.Result {
+	r := policy.Evaluate(in)
+	applySimulation(r, ev.Simulation, ev.SimulatorUnavailable)
+	return r
+}
