@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // early lets the simulator start as soon as its inputs are known, while the
@@ -42,7 +42,7 @@ func (e *early) announceTarget(t Target) {
 
 // simOutcome is what the early simulation produced.
 type simOutcome struct {
-	sim *diagnose.Simulation
+	sim *evidence.Simulation
 	err error
 }
 
@@ -51,7 +51,7 @@ type simOutcome struct {
 // before announcing them (an error, or a service principal). Users are
 // simulated with their function's resource policy, which is read last: for
 // them the simulation waits for the whole fetch.
-func (c *Client) simulateEarly(ctx context.Context, e *early, req Request, fetched <-chan struct{}, full func() *diagnose.Evidence) simOutcome {
+func (c *Client) simulateEarly(ctx context.Context, e *early, req Request, fetched <-chan struct{}, full func() *evidence.Evidence) simOutcome {
 	// afterFetch simulates from the finished evidence: the inputs were
 	// never announced (GetRole refused, say) or the caller is a user.
 	afterFetch := func() simOutcome {
@@ -81,9 +81,9 @@ func (c *Client) simulateEarly(ctx context.Context, e *early, req Request, fetch
 	case <-fetched:
 		return afterFetch()
 	}
-	ev := &diagnose.Evidence{
-		Request: diagnose.Request{Action: actionOrDefault(req.Action), Resource: t.ResourceARN(), Context: req.Context},
-		Caller:  diagnose.Caller{ARN: entity},
+	ev := &evidence.Evidence{
+		Request: evidence.Request{Action: actionOrDefault(req.Action), Resource: t.ResourceARN(), Context: req.Context},
+		Caller:  evidence.Caller{ARN: entity},
 	}
 	sim, err := c.Simulate(ctx, ev)
 	return simOutcome{sim, err}

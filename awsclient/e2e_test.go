@@ -19,7 +19,7 @@ import (
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 
 	"github.com/why-denied/why-denied/awsclient"
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/internal/awstest"
 )
 
@@ -118,7 +118,7 @@ func buildUser(b *awstest.Builder, sam awstest.SAM) userScenario {
 	return u
 }
 
-func (w *world) fetch(t *testing.T, caller, target string) *diagnose.Evidence {
+func (w *world) fetch(t *testing.T, caller, target string) *evidence.Evidence {
 	t.Helper()
 	ev, err := w.client.FetchEvidence(context.Background(), awsclient.Request{Caller: caller, Target: target})
 	if err != nil {
@@ -130,13 +130,13 @@ func (w *world) fetch(t *testing.T, caller, target string) *diagnose.Evidence {
 // roundTrip writes the evidence as an evidence file and reads it back, as
 // --snapshot and --from-snapshot will: what awsclient fills must be a valid
 // file.
-func roundTrip(t *testing.T, ev *diagnose.Evidence) *diagnose.Evidence {
+func roundTrip(t *testing.T, ev *evidence.Evidence) *evidence.Evidence {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := diagnose.WriteEvidence(&buf, ev); err != nil {
+	if err := evidence.Write(&buf, ev); err != nil {
 		t.Fatalf("WriteEvidence: %v", err)
 	}
-	back, err := diagnose.ReadEvidence(&buf)
+	back, err := evidence.Read(&buf)
 	if err != nil {
 		t.Fatalf("ReadEvidence of what FetchEvidence returned: %v\n%s", err, buf.String())
 	}
@@ -280,7 +280,7 @@ func (w *world) testResolveTarget(t *testing.T) {
 
 func (w *world) testS3(t *testing.T) {
 	s3 := w.s3
-	ctxValues := diagnose.ContextValues{"aws:SourceArn": {s3.BucketARN}, "aws:SourceAccount": {awstest.Account}}
+	ctxValues := evidence.ContextValues{"aws:SourceArn": {s3.BucketARN}, "aws:SourceAccount": {awstest.Account}}
 	ev, err := w.client.FetchEvidence(context.Background(), awsclient.Request{Caller: "s3.amazonaws.com", Target: s3.Function, Context: ctxValues})
 	if err != nil {
 		t.Fatalf("FetchEvidence: %v", err)
@@ -318,7 +318,7 @@ func (w *world) testUser(t *testing.T) {
 	client := newClient(t, w.proxy.URL, awsclient.Options{}, &ops)
 	ev, err := client.FetchEvidence(context.Background(), awsclient.Request{
 		Caller: "user/" + u.Name, Target: sam.ProcessorFunction + ":live",
-		Context: diagnose.ContextValues{"aws:PrincipalTag/team": {"a", "b"}},
+		Context: evidence.ContextValues{"aws:PrincipalTag/team": {"a", "b"}},
 	})
 	if err != nil {
 		t.Fatalf("FetchEvidence: %v", err)
@@ -486,28 +486,28 @@ func (w *world) testBadInput(t *testing.T) {
 
 func (w *world) testSimulateRole(t *testing.T) {
 	ev := w.fetch(t, w.sam.RequestFunction, w.sam.ProcessorFunction+":live")
-	ev.Request.Context = diagnose.ContextValues{"aws:SourceIp": {"203.0.113.7"}}
+	ev.Request.Context = evidence.ContextValues{"aws:SourceIp": {"203.0.113.7"}}
 	tests := []struct {
 		fixture awstest.Fixture
-		want    diagnose.Simulation
+		want    evidence.Simulation
 	}{
-		{awstest.SimAllowed, diagnose.Simulation{
+		{awstest.SimAllowed, evidence.Simulation{
 			Decision:                     "allowed",
-			MatchedStatements:            []diagnose.MatchedStatement{{SourcePolicyID: "RequestFunctionRolePolicy0", SourcePolicyType: "role"}},
+			MatchedStatements:            []evidence.MatchedStatement{{SourcePolicyID: "RequestFunctionRolePolicy0", SourcePolicyType: "role"}},
 			AllowedByOrganizations:       aws.Bool(true),
 			AllowedByPermissionsBoundary: aws.Bool(true),
 			MissingContextValues:         []string{},
 		}},
-		{awstest.SimImplicitDeny, diagnose.Simulation{
+		{awstest.SimImplicitDeny, evidence.Simulation{
 			Decision:               "implicitDeny",
-			MatchedStatements:      []diagnose.MatchedStatement{},
+			MatchedStatements:      []evidence.MatchedStatement{},
 			AllowedByOrganizations: aws.Bool(true),
 			// With ResourceArns given, AWS reports missing keys per resource.
 			MissingContextValues: []string{"aws:SourceIp"},
 		}},
-		{awstest.SimExplicitDeny, diagnose.Simulation{
+		{awstest.SimExplicitDeny, evidence.Simulation{
 			Decision:                     "explicitDeny",
-			MatchedStatements:            []diagnose.MatchedStatement{{SourcePolicyID: "DenyProductionInvoke", SourcePolicyType: "user-managed"}},
+			MatchedStatements:            []evidence.MatchedStatement{{SourcePolicyID: "DenyProductionInvoke", SourcePolicyType: "user-managed"}},
 			AllowedByOrganizations:       aws.Bool(true),
 			AllowedByPermissionsBoundary: aws.Bool(false),
 			MissingContextValues:         []string{},

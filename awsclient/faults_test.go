@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/why-denied/why-denied/awsclient"
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/internal/awstest"
 )
 
@@ -135,9 +135,9 @@ func (w *faultWorld) testRetries(t *testing.T) {
 // ends in an unavailable *SimulatorError, after fewer attempts than a read
 // gets (3), or at the deadline; a passing fault is retried away.
 func (w *faultWorld) testSimulatorFaults(t *testing.T) {
-	ev := &diagnose.Evidence{
-		Request: diagnose.Request{Action: "lambda:InvokeFunction", Resource: "arn:aws:lambda:" + awstest.Region + ":" + awstest.Account + ":function:" + w.fn},
-		Caller:  diagnose.Caller{ARN: w.arn},
+	ev := &evidence.Evidence{
+		Request: evidence.Request{Action: "lambda:InvokeFunction", Resource: "arn:aws:lambda:" + awstest.Region + ":" + awstest.Account + ":function:" + w.fn},
+		Caller:  evidence.Caller{ARN: w.arn},
 	}
 	const op = "iam:SimulatePrincipalPolicy"
 	for _, kind := range transientKinds {

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -26,7 +26,7 @@ type Request struct {
 	Action string
 	// Context holds condition keys given by the user (--context,
 	// --source-arn, --source-account); it is copied into the evidence as is.
-	Context diagnose.ContextValues
+	Context evidence.ContextValues
 	// Simulate also asks iam:SimulatePrincipalPolicy, started as soon as its
 	// inputs are known. Its answer goes into Evidence.Simulation, or why
 	// there is none into Evidence.SimulatorUnavailable: the simulator is
@@ -44,7 +44,7 @@ type Request struct {
 // GetRole), GetPolicy, GetPolicyVersion.
 //
 // It does not run the simulator; see Simulate.
-func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evidence, error) {
+func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evidence, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	cref, err := parseCaller(req.Caller)
@@ -63,7 +63,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		id     identity
 		target targetEvidence
 		g      group
-		ev     *diagnose.Evidence
+		ev     *evidence.Evidence
 	)
 	var simDone chan simOutcome
 	fetched := make(chan struct{})
@@ -71,7 +71,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		f.early = newEarly()
 		simDone = make(chan simOutcome, 1)
 		go func() {
-			simDone <- c.simulateEarly(ctx, f.early, req, fetched, func() *diagnose.Evidence { return ev })
+			simDone <- c.simulateEarly(ctx, f.early, req, fetched, func() *evidence.Evidence { return ev })
 		}()
 	}
 	g.Go(func() (err error) {
@@ -87,24 +87,24 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 		return nil, c.timedOut(err)
 	}
 
-	ev = &diagnose.Evidence{
-		Version: diagnose.EvidenceVersion,
-		Request: diagnose.Request{
+	ev = &evidence.Evidence{
+		Version: evidence.Version,
+		Request: evidence.Request{
 			Caller:   caller.Principal,
 			Action:   action,
 			Resource: target.fn.ResourceARN(),
 			Context:  copyContext(req.Context),
 		},
-		Caller: diagnose.Caller{
+		Caller: evidence.Caller{
 			ARN:                 caller.ARN,
 			Account:             caller.Account,
 			IdentityPolicies:    nonNil(id.policies),
 			PermissionsBoundary: id.boundary,
-			SessionPolicies:     []diagnose.NamedPolicy{},
+			SessionPolicies:     []evidence.NamedPolicy{},
 			Tags:                id.tags,
 			ServiceLinkedRole:   strings.HasPrefix(id.path, "/aws-service-role/"),
 		},
-		Target: diagnose.Target{
+		Target: evidence.Target{
 			ARN:                 target.fn.FunctionARN,
 			Account:             target.fn.Account,
 			ResourcePolicy:      target.policy,
@@ -137,7 +137,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*diagnose.Evid
 // targetEvidence is what the target side reads.
 type targetEvidence struct {
 	fn          Target
-	policy      *diagnose.NamedPolicy
+	policy      *evidence.NamedPolicy
 	urlAuthType string
 }
 
@@ -156,7 +156,7 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 		te targetEvidence
 		g  group
 	)
-	var full *diagnose.NamedPolicy
+	var full *evidence.NamedPolicy
 	g.Go(func() (err error) {
 		te.fn, err = f.functionConfig(ctx, side, ref)
 		if err != nil {
@@ -183,7 +183,7 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 		if err != nil {
 			return &CallError{Action: "lambda:GetPolicy", Resource: "resource policy of function " + ref.display(), Err: err}
 		}
-		te.policy = &diagnose.NamedPolicy{Name: ref.display(), Document: doc}
+		te.policy = &evidence.NamedPolicy{Name: ref.display(), Document: doc}
 		return nil
 	})
 	if wantURL {
@@ -218,7 +218,7 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 // newer lambda:GetResourcePolicy, for the qualified ARN called. Accounts and
 // endpoints that do not offer it, or refuse it, leave GetPolicy's answer to
 // stand: this read never fails the diagnosis.
-func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functionRef, arn string) *diagnose.NamedPolicy {
+func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functionRef, arn string) *evidence.NamedPolicy {
 	out, err := do(ctx, f.lim, func() (*lambda.GetResourcePolicyOutput, error) {
 		return side.Lambda.GetResourcePolicy(ctx, &lambda.GetResourcePolicyInput{ResourceArn: aws.String(arn)}, inRegion(side, ref))
 	})
@@ -229,7 +229,7 @@ func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functio
 	if err != nil {
 		return nil
 	}
-	return &diagnose.NamedPolicy{Name: ref.display(), Document: doc}
+	return &evidence.NamedPolicy{Name: ref.display(), Document: doc}
 }
 
 // actionOrDefault trims the action and defaults it to DefaultAction.
@@ -240,20 +240,20 @@ func actionOrDefault(action string) string {
 	return strings.TrimSpace(action)
 }
 
-func copyContext(c diagnose.ContextValues) diagnose.ContextValues {
+func copyContext(c evidence.ContextValues) evidence.ContextValues {
 	if len(c) == 0 {
 		return nil
 	}
-	out := make(diagnose.ContextValues, len(c))
+	out := make(evidence.ContextValues, len(c))
 	for k, v := range maps.All(c) {
 		out[k] = slices.Clone(v)
 	}
 	return out
 }
 
-func nonNil(p []diagnose.NamedPolicy) []diagnose.NamedPolicy {
+func nonNil(p []evidence.NamedPolicy) []evidence.NamedPolicy {
 	if p == nil {
-		return []diagnose.NamedPolicy{}
+		return []evidence.NamedPolicy{}
 	}
 	return p
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -31,7 +31,7 @@ type fetcher struct {
 
 	mu         sync.Mutex
 	managed    map[string]*managedEntry
-	unreadable []diagnose.Unreadable
+	unreadable []evidence.Unreadable
 	// early, when set, is told the inputs of the simulator as soon as
 	// they are known.
 	early *early
@@ -39,7 +39,7 @@ type fetcher struct {
 
 type managedEntry struct {
 	done   chan struct{}
-	policy diagnose.NamedPolicy
+	policy evidence.NamedPolicy
 	err    error
 }
 
@@ -51,8 +51,8 @@ func (c *Client) newFetcher() *fetcher {
 type identity struct {
 	arn      string
 	path     string
-	policies []diagnose.NamedPolicy
-	boundary *diagnose.NamedPolicy
+	policies []evidence.NamedPolicy
+	boundary *evidence.NamedPolicy
 	tags     map[string]string
 }
 
@@ -63,7 +63,7 @@ type identity struct {
 func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool) (identity, error) {
 	var (
 		id              identity
-		inline, managed []diagnose.NamedPolicy
+		inline, managed []evidence.NamedPolicy
 		g               group
 	)
 	g.Go(func() error {
@@ -109,7 +109,7 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 	return id, nil
 }
 
-func (f *fetcher) roleInlinePolicies(ctx context.Context, role string) ([]diagnose.NamedPolicy, error) {
+func (f *fetcher) roleInlinePolicies(ctx context.Context, role string) ([]evidence.NamedPolicy, error) {
 	names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
 		out, err := f.caller.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: &role, Marker: marker, MaxItems: aws.Int32(listPageSize)})
 		if err != nil {
@@ -135,7 +135,7 @@ func (f *fetcher) roleInlinePolicies(ctx context.Context, role string) ([]diagno
 func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool) (identity, error) {
 	var (
 		id                          identity
-		inline, managed, fromGroups []diagnose.NamedPolicy
+		inline, managed, fromGroups []evidence.NamedPolicy
 		g                           group
 	)
 	g.Go(func() error {
@@ -197,7 +197,7 @@ func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool)
 
 // userGroupPolicies reads the policies of each of the user's groups,
 // labelled "group/NAME/POLICY", in the order IAM lists the groups.
-func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]diagnose.NamedPolicy, error) {
+func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]evidence.NamedPolicy, error) {
 	var groups []string
 	var marker *string
 	for {
@@ -214,11 +214,11 @@ func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]diagnos
 			break
 		}
 	}
-	perGroup := make([][]diagnose.NamedPolicy, len(groups))
+	perGroup := make([][]evidence.NamedPolicy, len(groups))
 	var g group
 	for i, name := range groups {
 		label := "group/" + name + "/"
-		var inline, managed []diagnose.NamedPolicy
+		var inline, managed []evidence.NamedPolicy
 		var sub group
 		sub.Go(func() error {
 			names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
@@ -261,7 +261,7 @@ func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]diagnos
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var all []diagnose.NamedPolicy
+	var all []evidence.NamedPolicy
 	for _, p := range perGroup {
 		all = append(all, p...)
 	}
@@ -293,8 +293,8 @@ func (f *fetcher) listNames(ctx context.Context, page func(marker *string) ([]st
 
 // inlinePolicies reads the named inline policies concurrently, keeping the
 // order IAM listed them in. label prefixes each name ("group/NAME/").
-func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, action, owner string, get func(name string) (*string, error)) ([]diagnose.NamedPolicy, error) {
-	out := make([]diagnose.NamedPolicy, len(names))
+func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, action, owner string, get func(name string) (*string, error)) ([]evidence.NamedPolicy, error) {
+	out := make([]evidence.NamedPolicy, len(names))
 	var g group
 	for i, name := range names {
 		g.Go(func() error {
@@ -306,7 +306,7 @@ func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, act
 			if err != nil {
 				return &CallError{Action: action, Resource: fmt.Sprintf("inline policy %s of %s", name, owner), Err: err}
 			}
-			out[i] = diagnose.NamedPolicy{Name: label + name, Document: doc}
+			out[i] = evidence.NamedPolicy{Name: label + name, Document: doc}
 			return nil
 		})
 	}
@@ -315,7 +315,7 @@ func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, act
 
 // attachedPolicies lists attached managed policies and reads each one's
 // default version, keeping the listed order.
-func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label string, page func(marker *string) ([]iamtypes.AttachedPolicy, *string, error)) ([]diagnose.NamedPolicy, error) {
+func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label string, page func(marker *string) ([]iamtypes.AttachedPolicy, *string, error)) ([]evidence.NamedPolicy, error) {
 	var attached []iamtypes.AttachedPolicy
 	var marker *string
 	for {
@@ -335,7 +335,7 @@ func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label
 			break
 		}
 	}
-	out := make([]diagnose.NamedPolicy, len(attached))
+	out := make([]evidence.NamedPolicy, len(attached))
 	var g group
 	for i, a := range attached {
 		g.Go(func() error {
@@ -352,7 +352,7 @@ func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label
 }
 
 // boundary reads the permissions boundary policy, nil when there is none.
-func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsBoundary, owner string) (*diagnose.NamedPolicy, error) {
+func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsBoundary, owner string) (*evidence.NamedPolicy, error) {
 	if b == nil || aws.ToString(b.PermissionsBoundaryArn) == "" {
 		return nil, nil
 	}
@@ -367,7 +367,7 @@ func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsB
 // managedPolicy reads a managed policy's default version once per fetch,
 // however many entities attach it. GetPolicy is needed first because only it
 // names the default version.
-func (f *fetcher) managedPolicy(ctx context.Context, arn string) (diagnose.NamedPolicy, error) {
+func (f *fetcher) managedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error) {
 	f.mu.Lock()
 	e, seen := f.managed[arn]
 	if !seen {
@@ -380,7 +380,7 @@ func (f *fetcher) managedPolicy(ctx context.Context, arn string) (diagnose.Named
 		case <-e.done:
 			return e.policy, e.err
 		case <-ctx.Done():
-			return diagnose.NamedPolicy{}, ctx.Err()
+			return evidence.NamedPolicy{}, ctx.Err()
 		}
 	}
 	defer close(e.done)
@@ -388,29 +388,29 @@ func (f *fetcher) managedPolicy(ctx context.Context, arn string) (diagnose.Named
 	return e.policy, e.err
 }
 
-func (f *fetcher) readManagedPolicy(ctx context.Context, arn string) (diagnose.NamedPolicy, error) {
+func (f *fetcher) readManagedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error) {
 	pol, err := do(ctx, f.lim, func() (*iam.GetPolicyOutput, error) {
 		return f.caller.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
 	})
 	if err != nil {
-		return diagnose.NamedPolicy{}, callError("iam:GetPolicy", "managed policy "+arn, err)
+		return evidence.NamedPolicy{}, callError("iam:GetPolicy", "managed policy "+arn, err)
 	}
 	version := aws.ToString(pol.Policy.DefaultVersionId)
 	ver, err := do(ctx, f.lim, func() (*iam.GetPolicyVersionOutput, error) {
 		return f.caller.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: &version})
 	})
 	if err != nil {
-		return diagnose.NamedPolicy{}, callError("iam:GetPolicyVersion", fmt.Sprintf("managed policy %s version %s", arn, version), err)
+		return evidence.NamedPolicy{}, callError("iam:GetPolicyVersion", fmt.Sprintf("managed policy %s version %s", arn, version), err)
 	}
 	doc, err := decodeDocument(aws.ToString(ver.PolicyVersion.Document))
 	if err != nil {
-		return diagnose.NamedPolicy{}, &CallError{Action: "iam:GetPolicyVersion", Resource: fmt.Sprintf("managed policy %s version %s", arn, version), Err: err}
+		return evidence.NamedPolicy{}, &CallError{Action: "iam:GetPolicyVersion", Resource: fmt.Sprintf("managed policy %s version %s", arn, version), Err: err}
 	}
 	name := aws.ToString(pol.Policy.PolicyName)
 	if name == "" {
 		name = arn[strings.LastIndex(arn, "/")+1:]
 	}
-	return diagnose.NamedPolicy{Name: name, ARN: arn, Document: doc}, nil
+	return evidence.NamedPolicy{Name: name, ARN: arn, Document: doc}, nil
 }
 
 // entityError turns IAM's NoSuchEntity into a NotFoundError for the

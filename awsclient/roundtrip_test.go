@@ -14,8 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
-
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // slowAccount is a fake account in which every call takes latency, so that
@@ -208,7 +207,7 @@ func TestFetchEvidenceRoundTrips(t *testing.T) {
 	}
 }
 
-func checkSlowEvidence(t *testing.T, ev *diagnose.Evidence) {
+func checkSlowEvidence(t *testing.T, ev *evidence.Evidence) {
 	t.Helper()
 	var names []string
 	for _, p := range ev.Caller.IdentityPolicies {

@@ -13,8 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // Simulate asks iam:SimulatePrincipalPolicy for AWS's answer to the request
@@ -28,7 +27,7 @@ import (
 // the caller goes on with the local evaluation. For the same reason it gets
 // fewer attempts than the evidence reads (simulatorAttempts), and no answer
 // by the deadline is a *SimulatorError too.
-func (c *Client) Simulate(ctx context.Context, ev *diagnose.Evidence) (*diagnose.Simulation, error) {
+func (c *Client) Simulate(ctx context.Context, ev *evidence.Evidence) (*evidence.Simulation, error) {
 	if ev.Caller.ARN == "" {
 		return nil, &SimulatorError{Reason: "a service principal caller has no IAM role or user to simulate"}
 	}
@@ -108,14 +107,14 @@ func simulatorFailure(err error, principal string) (refused bool, reason string)
 // ResourceArns given, AWS reports missing context values (and may report
 // the matched statements) under ResourceSpecificResults, so those of our
 // resource are merged in.
-func simulation(results []iamtypes.EvaluationResult, resource string) *diagnose.Simulation {
+func simulation(results []iamtypes.EvaluationResult, resource string) *evidence.Simulation {
 	if len(results) == 0 {
 		return nil
 	}
 	r := results[0]
-	sim := &diagnose.Simulation{
+	sim := &evidence.Simulation{
 		Decision:             string(r.EvalDecision),
-		MatchedStatements:    []diagnose.MatchedStatement{},
+		MatchedStatements:    []evidence.MatchedStatement{},
 		MissingContextValues: slices.Clone(r.MissingContextValues),
 	}
 	statements := r.MatchedStatements
@@ -136,7 +135,7 @@ func simulation(results []iamtypes.EvaluationResult, resource string) *diagnose.
 		sim.MissingContextValues = []string{}
 	}
 	for _, s := range statements {
-		sim.MatchedStatements = append(sim.MatchedStatements, diagnose.MatchedStatement{
+		sim.MatchedStatements = append(sim.MatchedStatements, evidence.MatchedStatement{
 			SourcePolicyID:   aws.ToString(s.SourcePolicyId),
 			SourcePolicyType: string(s.SourcePolicyType),
 		})
@@ -170,7 +169,7 @@ var contextKeyTypes = map[string]iamtypes.ContextKeyTypeEnum{
 // contextEntries turns the request context into ContextEntries, sorted by
 // key so that the request is deterministic. A key with several values is
 // sent with the list form of its type.
-func contextEntries(ctx diagnose.ContextValues) []iamtypes.ContextEntry {
+func contextEntries(ctx evidence.ContextValues) []iamtypes.ContextEntry {
 	var entries []iamtypes.ContextEntry
 	for _, key := range slices.Sorted(maps.Keys(ctx)) {
 		values := ctx[key]

@@ -6,12 +6,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
-
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 func TestContextEntries(t *testing.T) {
-	got := contextEntries(diagnose.ContextValues{
+	got := contextEntries(evidence.ContextValues{
 		"aws:SourceArn":          {"arn:aws:s3:::bucket"},
 		"aws:SourceIp":           {"203.0.113.7"},
 		"aws:PrincipalTag/team":  {"a", "b"},

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/why-denied/why-denied/awsclient"
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/internal/awstest"
 )
 
@@ -69,9 +69,9 @@ func TestSimulatorErrorIsShort(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ev := &diagnose.Evidence{
-				Request: diagnose.Request{Action: "lambda:InvokeFunction", Resource: "arn:aws:lambda:us-east-1:111111111111:function:ProcessorFunction"},
-				Caller:  diagnose.Caller{ARN: roleARN},
+			ev := &evidence.Evidence{
+				Request: evidence.Request{Action: "lambda:InvokeFunction", Resource: "arn:aws:lambda:us-east-1:111111111111:function:ProcessorFunction"},
+				Caller:  evidence.Caller{ARN: roleARN},
 			}
 			_, err = client.Simulate(context.Background(), ev)
 			var se *awsclient.SimulatorError

@@ -3,7 +3,7 @@ package awsclient
 import (
 	"errors"
 
-	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -18,12 +18,12 @@ func (f *fetcher) tolerate(err error, layer policy.Layer, what string) error {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.unreadable = append(f.unreadable, diagnose.Unreadable{Layer: layer, What: what, Action: ce.Action, Error: apiErrorCode(ce.Err)})
+	f.unreadable = append(f.unreadable, evidence.Unreadable{Layer: layer, What: what, Action: ce.Action, Error: apiErrorCode(ce.Err)})
 	return nil
 }
 
 // unreadableNames keeps only the policies that were read.
-func readPolicies(ps []diagnose.NamedPolicy) []diagnose.NamedPolicy {
+func readPolicies(ps []evidence.NamedPolicy) []evidence.NamedPolicy {
 	out := ps[:0]
 	for _, p := range ps {
 		if len(p.Document) > 0 {

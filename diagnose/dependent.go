@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -128,7 +129,7 @@ func probeValues(policyValues []string) []string {
 // key the tool does not know: the outcome with the key absent differs from
 // the outcome with a value the policies name. It says which key, and the
 // flag that supplies it.
-func settleContext(ev *Evidence, in *policy.Input, v *Verdict) {
+func settleContext(ev *evidence.Evidence, in *policy.Input, v *Verdict) {
 	if v.Decision == DecisionUnknown {
 		return
 	}
@@ -195,7 +196,7 @@ func settleContext(ev *Evidence, in *policy.Input, v *Verdict) {
 }
 
 // evaluateWithContext evaluates the request with extra context keys set.
-func evaluateWithContext(ev *Evidence, in *policy.Input, extra map[string]string) *policy.Result {
+func evaluateWithContext(ev *evidence.Evidence, in *policy.Input, extra map[string]string) *policy.Result {
 	c := cloneInput(in)
 	ctx := make(policy.Context, len(in.Request.Context)+len(extra))
 	for k, v := range in.Request.Context {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -14,14 +15,14 @@ import (
 // pass; with the key given, the verdict is definite again.
 func TestRequestTimeKeys(t *testing.T) {
 	s3Grant := `{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"` + targetARN + `","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"},"StringEquals":{"AWS:SourceAccount":"111111111111"}}}`
-	service := func(ctx ContextValues) *Evidence {
+	service := func(ctx evidence.ContextValues) *evidence.Evidence {
 		ev := withResourcePolicy(scenario(targetARN), s3Grant)
-		ev.Request.Caller, ev.Caller = "s3.amazonaws.com", Caller{}
+		ev.Request.Caller, ev.Caller = "s3.amazonaws.com", evidence.Caller{}
 		ev.Request.Context = ctx
 		return ev
 	}
 	ipDeny := doc(allow("lambda:InvokeFunction", targetARN), `{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"NotIpAddress":{"aws:SourceIp":"203.0.113.0/24"}}}`)
-	orgGrant := func(ctx ContextValues) *Evidence {
+	orgGrant := func(ctx evidence.ContextValues) *evidence.Evidence {
 		ev := withResourcePolicy(scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN))),
 			`{"Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-abc123"}}}`)
 		ev.Request.Caller = "arn:aws:sts::222222222222:assumed-role/RequestRole/RequestFunction"
@@ -31,25 +32,25 @@ func TestRequestTimeKeys(t *testing.T) {
 	}
 	cases := []struct {
 		name      string
-		ev        *Evidence
+		ev        *evidence.Evidence
 		decision  policy.Decision
 		dependsOn []string
 	}{
 		{"service call without its source", service(nil), DecisionUnknown, []string{"AWS:SourceAccount", "AWS:SourceArn"}},
-		{"service call with its source", service(ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads"}, "aws:SourceAccount": {acct}}), policy.Allowed, nil},
+		{"service call with its source", service(evidence.ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads"}, "aws:SourceAccount": {acct}}), policy.Allowed, nil},
 		{"IP-conditioned Deny, IP unknown", scenario(targetARN, ipDeny), DecisionUnknown, []string{"aws:SourceIp"}},
-		{"IP-conditioned Deny, IP inside", func() *Evidence {
+		{"IP-conditioned Deny, IP inside", func() *evidence.Evidence {
 			ev := scenario(targetARN, ipDeny)
-			ev.Request.Context = ContextValues{"aws:SourceIp": {"203.0.113.9"}}
+			ev.Request.Context = evidence.ContextValues{"aws:SourceIp": {"203.0.113.9"}}
 			return ev
 		}(), policy.Allowed, nil},
-		{"IP-conditioned Deny, IP outside", func() *Evidence {
+		{"IP-conditioned Deny, IP outside", func() *evidence.Evidence {
 			ev := scenario(targetARN, ipDeny)
-			ev.Request.Context = ContextValues{"aws:SourceIp": {"192.0.2.1"}}
+			ev.Request.Context = evidence.ContextValues{"aws:SourceIp": {"192.0.2.1"}}
 			return ev
 		}(), policy.ExplicitDeny, nil},
 		{"organization grant, organization unknown", orgGrant(nil), DecisionUnknown, []string{"aws:PrincipalOrgID"}},
-		{"organization grant, organization given", orgGrant(ContextValues{"aws:PrincipalOrgID": {"o-abc123"}}), policy.Allowed, nil},
+		{"organization grant, organization given", orgGrant(evidence.ContextValues{"aws:PrincipalOrgID": {"o-abc123"}}), policy.Allowed, nil},
 		{"a role session has no source: no doubt", withResourcePolicy(scenario(targetARN), strings.Replace(s3Grant, `{"Service":"s3.amazonaws.com"}`, `"*"`, 1)), policy.ImplicitDeny, nil},
 	}
 	for _, c := range cases {
@@ -79,8 +80,8 @@ func TestRequestTimeKeys(t *testing.T) {
 // ARNs carry no account.
 func TestUnscopedServiceGrant(t *testing.T) {
 	ev := withResourcePolicy(scenario(targetARN), `{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}`)
-	ev.Request.Caller, ev.Caller = "s3.amazonaws.com", Caller{}
-	ev.Request.Context = ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads"}, "aws:SourceAccount": {acct}}
+	ev.Request.Caller, ev.Caller = "s3.amazonaws.com", evidence.Caller{}
+	ev.Request.Context = evidence.ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads"}, "aws:SourceAccount": {acct}}
 	v, err := Diagnose(ev)
 	if err != nil {
 		t.Fatal(err)

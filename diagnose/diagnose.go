@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -22,7 +23,7 @@ type InputError struct{ Msg string }
 func (e *InputError) Error() string { return e.Msg }
 
 // Diagnose evaluates the evidence and explains the outcome.
-func Diagnose(ev *Evidence) (*Verdict, error) {
+func Diagnose(ev *evidence.Evidence) (*Verdict, error) {
 	if err := ev.Validate(); err != nil {
 		return nil, err
 	}
@@ -49,7 +50,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 		Findings:     []Finding{},
 		simulation:   ev.Simulation,
 	}
-	v.Request.Context = ContextValues(in.Request.Context)
+	v.Request.Context = evidence.ContextValues(in.Request.Context)
 	for _, lr := range res.Layers {
 		rep := layerReport(res, lr, ev.Simulation, in)
 		notRead(ev, &rep)
@@ -90,7 +91,7 @@ func Diagnose(ev *Evidence) (*Verdict, error) {
 }
 
 // buildInput parses every policy document of the evidence.
-func buildInput(ev *Evidence) (*policy.Input, error) {
+func buildInput(ev *evidence.Evidence) (*policy.Input, error) {
 	in := &policy.Input{
 		Request: policy.Request{
 			Principal:       ev.Request.Caller,
@@ -98,7 +99,7 @@ func buildInput(ev *Evidence) (*policy.Input, error) {
 			Action:          ev.Request.Action,
 			Resource:        ev.Request.Resource,
 			ResourceAccount: ev.Target.Account,
-			Context:         requestContext(ev),
+			Context:         evidence.RequestContext(ev),
 		},
 		ServiceLinkedRole: ev.Caller.ServiceLinkedRole,
 	}
@@ -108,7 +109,7 @@ func buildInput(ev *Evidence) (*policy.Input, error) {
 	if k := in.Request.Kind(); k == policy.KindUnknown {
 		return nil, &InputError{Msg: fmt.Sprintf("request caller %q is neither an IAM principal ARN nor a service principal", ev.Request.Caller)}
 	}
-	parse := func(what string, np NamedPolicy) (policy.Named, error) {
+	parse := func(what string, np evidence.NamedPolicy) (policy.Named, error) {
 		p, err := policy.Parse(np.Document)
 		if err != nil {
 			return policy.Named{}, &InputError{Msg: fmt.Sprintf("%s %q: %v", what, np.Name, err)}
@@ -181,7 +182,7 @@ func parseLevels(kind string, levels [][]json.RawMessage) ([][]policy.Named, err
 	return out, nil
 }
 
-func callerInfo(ev *Evidence, res *policy.Result) CallerInfo {
+func callerInfo(ev *evidence.Evidence, res *policy.Result) CallerInfo {
 	req := policy.Request{Principal: ev.Request.Caller}
 	return CallerInfo{
 		Principal: ev.Request.Caller,
@@ -191,7 +192,7 @@ func callerInfo(ev *Evidence, res *policy.Result) CallerInfo {
 	}
 }
 
-func targetInfo(ev *Evidence) TargetInfo {
+func targetInfo(ev *evidence.Evidence) TargetInfo {
 	t := TargetInfo{Function: ev.Target.ARN, Account: ev.Target.Account}
 	if q, ok := strings.CutPrefix(ev.Request.Resource, ev.Target.ARN+":"); ok {
 		t.Qualifier = q
@@ -202,7 +203,7 @@ func targetInfo(ev *Evidence) TargetInfo {
 // layerReport lists, for one layer, the statements that decided it: the
 // matching Deny statements, the matching Allow statements, or when nothing
 // allows, the Allow statements that came closest.
-func layerReport(res *policy.Result, lr policy.LayerResult, sim *Simulation, in *policy.Input) LayerReport {
+func layerReport(res *policy.Result, lr policy.LayerResult, sim *evidence.Simulation, in *policy.Input) LayerReport {
 	req := &in.Request
 	rep := LayerReport{Layer: lr.Layer, Blocks: res.Blocks(lr.Layer), Source: SourceLocal, Note: lr.Reason, Statements: []StatementReport{}}
 	if sim != nil && simulatedLayer(lr.Layer) && (lr.Layer != policy.LayerSCP || sim.AllowedByOrganizations != nil) {
@@ -334,7 +335,7 @@ func statementOf(in *policy.Input, st policy.StatementTrace) *policy.Statement {
 // organizations:DescribePolicy, outside the tool's read-only calls) when the
 // simulator did not answer for them, session policies of a pasted session,
 // and RCPs, which do not apply to Lambda.
-func notRead(ev *Evidence, rep *LayerReport) {
+func notRead(ev *evidence.Evidence, rep *LayerReport) {
 	if rep.Result != "notApplicable" {
 		return
 	}

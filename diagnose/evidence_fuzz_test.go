@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // FuzzReadEvidence feeds arbitrary bytes to the evidence reader and
@@ -22,7 +24,7 @@ func FuzzReadEvidence(f *testing.F) {
 	f.Add([]byte(`{"version": 2}`))
 	f.Add([]byte(`{"version": 1, "request": {"caller": "s3.amazonaws.com", "action": "lambda:InvokeFunction", "resource": "arn:aws:lambda:us-east-1:111111111111:function:f"}, "caller": {"identityPolicies": [], "permissionsBoundary": null, "sessionPolicies": []}, "target": {"arn": "arn:aws:lambda:us-east-1:111111111111:function:f", "account": "111111111111", "resourcePolicy": null}, "organization": null, "simulation": null}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ev, err := ReadEvidence(bytes.NewReader(data))
+		ev, err := evidence.Read(bytes.NewReader(data))
 		if err != nil {
 			if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
 				t.Fatalf("error is not one line: %q", msg)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -20,7 +21,7 @@ var layerWords = map[policy.Layer]string{
 // findings lists what the user should know: why each blocking layer blocks,
 // and the traps around Lambda invokes (qualifiers, service principal grants,
 // policies that are not needed).
-func findings(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) []Finding {
+func findings(ev *evidence.Evidence, in *policy.Input, res *policy.Result, v *Verdict) []Finding {
 	var out []Finding
 	for _, rep := range v.Layers {
 		if !rep.Blocks {
@@ -98,7 +99,7 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 			f.Message += fmt.Sprintf(" (%d Deny statements match)", len(rep.Statements))
 		}
 		if rep.Layer == policy.LayerSCP || rep.Layer == policy.LayerRCP {
-			f.Message += ". Organization policies are owned by the management account: ask its administrators"
+			f.Message += ". evidence.Organization policies are owned by the management account: ask its administrators"
 		}
 		return f
 	}

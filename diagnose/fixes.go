@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -27,12 +28,12 @@ type candidate struct {
 const maxFixesPerFinding = 3
 
 // proposeFixes attaches verified fixes to the findings of a denied verdict.
-// Every candidate is applied to a copy of the evidence (ApplyChanges) and
+// Every candidate is applied to a copy of the evidence (evidence.Apply) and
 // the copy diagnosed again: a fix is shown only if the request becomes
 // allowed, and only if the same change does not also allow a call to
 // another function or another action that was denied before (it grants
 // nothing beyond the request).
-func proposeFixes(ev *Evidence, in *policy.Input, res *policy.Result, v *Verdict) {
+func proposeFixes(ev *evidence.Evidence, in *policy.Input, res *policy.Result, v *Verdict) {
 	if v.Decision == policy.Allowed {
 		return
 	}
@@ -78,7 +79,7 @@ func containsAll(ids []string, sets [][]string) bool {
 }
 
 type fixer struct {
-	ev  *Evidence
+	ev  *evidence.Evidence
 	in  *policy.Input
 	res *policy.Result
 	v   *Verdict
@@ -204,11 +205,11 @@ func mergeFix(a, b Fix) Fix {
 // were denied stay denied.
 func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
 	for _, l := range simOnly {
-		if !slices.ContainsFunc(c.fix.Changes, func(ch Change) bool { return ch.Layer == l }) {
+		if !slices.ContainsFunc(c.fix.Changes, func(ch evidence.Change) bool { return ch.Layer == l }) {
 			return false
 		}
 	}
-	fixedEv, err := ApplyChanges(f.ev, c.fix.Changes)
+	fixedEv, err := evidence.Apply(f.ev, c.fix.Changes)
 	if err != nil {
 		return false
 	}
@@ -362,7 +363,7 @@ func (f *fixer) identityGrant(actions, resources []string) (candidate, bool) {
 			Statement:      indented(json.RawMessage(full)),
 			CLI:            cli,
 			CloudFormation: identitySnippet(kind, policyName, actions, resources),
-			Changes:        []Change{{Layer: policy.LayerIdentity, Kind: addStatement, Policy: policyName, Document: compact(st)}},
+			Changes:        []evidence.Change{{Layer: policy.LayerIdentity, Kind: evidence.AddStatement, Policy: policyName, Document: compact(st)}},
 		},
 		finding: f.findingFor(policy.LayerIdentity),
 	}, true
@@ -370,10 +371,10 @@ func (f *fixer) identityGrant(actions, resources []string) (candidate, bool) {
 
 // withExistingStatements is the document of inline policy name with st
 // added: the existing one's statements first, when there is one.
-func withExistingStatements(policies []NamedPolicy, name string, st stmt) (json.RawMessage, error) {
+func withExistingStatements(policies []evidence.NamedPolicy, name string, st stmt) (json.RawMessage, error) {
 	for _, p := range policies {
 		if p.Name == name && p.ARN == "" {
-			return appendStatement(p.Document, compact(st))
+			return evidence.AppendStatement(p.Document, compact(st))
 		}
 	}
 	return compact(document{Version: "2012-10-17", Statement: []stmt{st}}), nil
@@ -447,7 +448,7 @@ func (f *fixer) resourceGrant(actions []string) (candidate, bool) {
 		stmts   []stmt
 		cli     []string
 		cfn     []string
-		changes []Change
+		changes []evidence.Change
 	)
 	name := "function policy"
 	if f.ev.Target.ResourcePolicy != nil {
@@ -497,7 +498,7 @@ func (f *fixer) resourceGrant(actions []string) (candidate, bool) {
 		stmts = append(stmts, st)
 		cli = append(cli, c)
 		cfn = append(cfn, p)
-		changes = append(changes, Change{Layer: policy.LayerResource, Kind: addStatement, Policy: name, Document: compact(st)})
+		changes = append(changes, evidence.Change{Layer: policy.LayerResource, Kind: evidence.AddStatement, Policy: name, Document: compact(st)})
 	}
 	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", who, strings.Join(actions, " and "))
 	if qual != "" {
@@ -583,7 +584,7 @@ func (f *fixer) boundaryGrant(actions []string) candidate {
 			Description: fmt.Sprintf("allow %s on %s in the permissions boundary %s (boundaries are usually owned by a platform team: check with them; add the statement to the boundary's current document, and note that a managed policy keeps at most 5 versions)", strings.Join(actions, " and "), req.Resource, arn),
 			Statement:   indented(st),
 			CLI:         fmt.Sprintf("aws iam create-policy-version --policy-arn %s --set-as-default --policy-document file://boundary-with-the-statement.json", arn),
-			Changes:     []Change{{Layer: policy.LayerPermissionsBoundary, Kind: addStatement, Policy: name, Document: compact(st)}},
+			Changes:     []evidence.Change{{Layer: policy.LayerPermissionsBoundary, Kind: evidence.AddStatement, Policy: name, Document: compact(st)}},
 		},
 		finding: f.findingFor(policy.LayerPermissionsBoundary),
 	}
@@ -598,7 +599,7 @@ func (f *fixer) sessionGrant(actions []string) candidate {
 		fix: Fix{
 			Description: fmt.Sprintf("include %s on %s in the session policy passed to AssumeRole (or GetFederationToken) when the session is created", strings.Join(actions, " and "), req.Resource),
 			Statement:   indented(st),
-			Changes:     []Change{{Layer: policy.LayerSessionPolicy, Kind: addStatement, Policy: "session policy", Document: compact(st)}},
+			Changes:     []evidence.Change{{Layer: policy.LayerSessionPolicy, Kind: evidence.AddStatement, Policy: "session policy", Document: compact(st)}},
 		},
 		finding: f.findingFor(policy.LayerSessionPolicy),
 	}
@@ -644,7 +645,7 @@ func (f *fixer) denyException(layer policy.Layer, st policy.StatementTrace) (can
 			Description: fmt.Sprintf("the Deny in %q statement %d looks deliberate: only if its owner agrees that %s should be exempt, add the condition %s %s to it", st.Policy, st.Statement, who, op, key),
 			Statement:   indented(map[string]any{"Condition": cond}),
 			Caveat:      "exempting the caller from this Deny statement exempts it from everything the statement covers, not only this call",
-			Changes:     []Change{{Layer: layer, Kind: addCondition, Policy: st.Policy, Statement: st.Statement, Document: compact(cond)}},
+			Changes:     []evidence.Change{{Layer: layer, Kind: evidence.AddCondition, Policy: st.Policy, Statement: st.Statement, Document: compact(cond)}},
 		},
 		finding: f.findingFor(layer),
 	}, true

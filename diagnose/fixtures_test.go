@@ -7,17 +7,18 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
-func loadFixture(t *testing.T, name string) *Evidence {
+func loadFixture(t *testing.T, name string) *evidence.Evidence {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "fixtures", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ev, err := ReadEvidence(f)
+	ev, err := evidence.Read(f)
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -88,7 +89,7 @@ func TestFixtures(t *testing.T) {
 // Deny-all RCP must not decide a Lambda invoke, and the verdict says why.
 func TestRCPsDoNotApplyToLambda(t *testing.T) {
 	ev := loadFixture(t, "sam-unqualified-invoke.json")
-	ev.Organization = &Organization{RCPs: [][]json.RawMessage{{json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`)}}}
+	ev.Organization = &evidence.Organization{RCPs: [][]json.RawMessage{{json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"*","Resource":"*"}]}`)}}}
 	v, err := Diagnose(ev)
 	if err != nil {
 		t.Fatal(err)

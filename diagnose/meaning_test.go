@@ -1,10 +1,11 @@
 package diagnose
 
 import (
-	"github.com/why-denied/why-denied/policy"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/why-denied/why-denied/policy"
 )
 
 func mustParse(t *testing.T, msg string) *Denial {

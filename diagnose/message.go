@@ -23,7 +23,7 @@ const LayerVPCEndpoint policy.Layer = "vpcEndpoint"
 // "Access denied error message examples"). The message names only one of the
 // layers that deny; the verdict names all of them.
 type Denial struct {
-	// Caller is the principal ARN as printed (it may be redacted, e.g.
+	// evidence.Caller is the principal ARN as printed (it may be redacted, e.g.
 	// arn:aws:sts::***:assumed-role/R/S); "" when the message names none.
 	Caller string `json:"caller,omitempty"`
 	// Action is the action denied, e.g. lambda:InvokeFunction.

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -26,21 +27,21 @@ func allow(action, resource string) string {
 }
 
 // scenario builds evidence for a role session calling the target.
-func scenario(resource string, identity ...json.RawMessage) *Evidence {
-	ev := &Evidence{
+func scenario(resource string, identity ...json.RawMessage) *evidence.Evidence {
+	ev := &evidence.Evidence{
 		Version: 1,
-		Request: Request{Caller: session, Action: "lambda:InvokeFunction", Resource: resource},
-		Caller:  Caller{ARN: roleARN, Account: acct},
-		Target:  Target{ARN: targetARN, Account: acct},
+		Request: evidence.Request{Caller: session, Action: "lambda:InvokeFunction", Resource: resource},
+		Caller:  evidence.Caller{ARN: roleARN, Account: acct},
+		Target:  evidence.Target{ARN: targetARN, Account: acct},
 	}
 	for i, d := range identity {
-		ev.Caller.IdentityPolicies = append(ev.Caller.IdentityPolicies, NamedPolicy{Name: fmt.Sprintf("Inline%d", i), Document: d})
+		ev.Caller.IdentityPolicies = append(ev.Caller.IdentityPolicies, evidence.NamedPolicy{Name: fmt.Sprintf("Inline%d", i), Document: d})
 	}
 	return ev
 }
 
-func withResourcePolicy(ev *Evidence, statements ...string) *Evidence {
-	ev.Target.ResourcePolicy = &NamedPolicy{Name: "ProcessorFunction", Document: doc(statements...)}
+func withResourcePolicy(ev *evidence.Evidence, statements ...string) *evidence.Evidence {
+	ev.Target.ResourcePolicy = &evidence.NamedPolicy{Name: "ProcessorFunction", Document: doc(statements...)}
 	return ev
 }
 
@@ -51,25 +52,25 @@ func withResourcePolicy(ev *Evidence, statements ...string) *Evidence {
 func TestNearMissesAndVerifiedFixes(t *testing.T) {
 	cases := []struct {
 		name    string
-		ev      *Evidence
+		ev      *evidence.Evidence
 		blocked []policy.Layer
 		says    []string // phrases the findings or reasons must contain
 		noFix   bool     // nothing the user's account controls can fix it
 	}{
 		{"SCP reported by the simulator",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
 				no := false
-				ev.Simulation = &Simulation{Decision: "implicitDeny", AllowedByOrganizations: &no}
+				ev.Simulation = &evidence.Simulation{Decision: "implicitDeny", AllowedByOrganizations: &no}
 				return ev
 			}(),
 			[]policy.Layer{policy.LayerSCP}, []string{"management account", "account 111111111111"}, true},
 		{"boundary reported by the simulator",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
-				ev.Caller.PermissionsBoundary = &NamedPolicy{Name: "Boundary", ARN: "arn:aws:iam::111111111111:policy/Boundary", Document: doc(allow("logs:*", "*"))}
+				ev.Caller.PermissionsBoundary = &evidence.NamedPolicy{Name: "Boundary", ARN: "arn:aws:iam::111111111111:policy/Boundary", Document: doc(allow("logs:*", "*"))}
 				no := false
-				ev.Simulation = &Simulation{Decision: "implicitDeny", AllowedByPermissionsBoundary: &no}
+				ev.Simulation = &evidence.Simulation{Decision: "implicitDeny", AllowedByPermissionsBoundary: &no}
 				return ev
 			}(),
 			[]policy.Layer{policy.LayerPermissionsBoundary}, []string{"aws iam get-role --role-name RequestRole", "platform or security team"}, false},
@@ -107,7 +108,7 @@ func TestNearMissesAndVerifiedFixes(t *testing.T) {
 			scenario(targetARN, doc(allow("lambda:InvokeAsync", targetARN))),
 			[]policy.Layer{policy.LayerIdentity}, []string{"lambda:InvokeAsync"}, false},
 		{"function URL without InvokeFunction",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunctionUrl", targetARN)))
 				ev.Request.Action = "lambda:InvokeFunctionUrl"
 				return ev
@@ -118,23 +119,23 @@ func TestNearMissesAndVerifiedFixes(t *testing.T) {
 				`{"Sid":"p","Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:lambda:us-east-1:111111111111:function:RequestFunction"}}}`),
 			[]policy.Layer{policy.LayerIdentity}, []string{"a service principal never matches", "which is absent from this request", "a resource-based policy is needed only for other accounts", "never in an SDK call"}, false},
 		{"condition value mismatch",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(`{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"StringEquals":{"aws:PrincipalTag/team":"payments"}}}`))
 				ev.Caller.Tags = map[string]string{"team": "checkout"}
 				return ev
 			}(),
 			[]policy.Layer{policy.LayerIdentity}, []string{"wants payments, the request has checkout"}, false},
 		{"boundary blocks an identity allow",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
-				ev.Caller.PermissionsBoundary = &NamedPolicy{Name: "Boundary", ARN: "arn:aws:iam::111111111111:policy/Boundary", Document: doc(allow("logs:*", "*"))}
+				ev.Caller.PermissionsBoundary = &evidence.NamedPolicy{Name: "Boundary", ARN: "arn:aws:iam::111111111111:policy/Boundary", Document: doc(allow("logs:*", "*"))}
 				return ev
 			}(),
 			[]policy.Layer{policy.LayerPermissionsBoundary}, []string{"no permissions boundary allows"}, false},
 		{"resource grant to the role ARN is limited by the boundary",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := withResourcePolicy(scenario(targetARN), `{"Effect":"Allow","Principal":{"AWS":"`+roleARN+`"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`"}`)
-				ev.Caller.PermissionsBoundary = &NamedPolicy{Name: "Boundary", Document: doc(allow("logs:*", "*"))}
+				ev.Caller.PermissionsBoundary = &evidence.NamedPolicy{Name: "Boundary", Document: doc(allow("logs:*", "*"))}
 				return ev
 			}(),
 			[]policy.Layer{policy.LayerPermissionsBoundary}, []string{"names the role ARN", "the session ARN would not be"}, false},
@@ -145,7 +146,7 @@ func TestNearMissesAndVerifiedFixes(t *testing.T) {
 			withResourcePolicy(scenario(targetARN), `{"Effect":"Allow","Principal":{"AWS":"AROAEXAMPLEUNIQUEID1"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`"}`),
 			[]policy.Layer{policy.LayerIdentity}, []string{"is a unique ID", "was deleted"}, false},
 		{"cross account, only the identity side allows",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
 				ev.Request.Caller = "arn:aws:sts::222222222222:assumed-role/RequestRole/RequestFunction"
 				ev.Caller.ARN, ev.Caller.Account = "arn:aws:iam::222222222222:role/RequestRole", other
@@ -153,7 +154,7 @@ func TestNearMissesAndVerifiedFixes(t *testing.T) {
 			}(),
 			[]policy.Layer{policy.LayerResource}, []string{"crosses accounts"}, false},
 		{"cross account, only the resource side allows",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := withResourcePolicy(scenario(targetARN), `{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:role/RequestRole"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`"}`)
 				ev.Request.Caller = "arn:aws:sts::222222222222:assumed-role/RequestRole/RequestFunction"
 				ev.Caller.ARN, ev.Caller.Account = "arn:aws:iam::222222222222:role/RequestRole", other
@@ -164,11 +165,11 @@ func TestNearMissesAndVerifiedFixes(t *testing.T) {
 			scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)), doc(`{"Sid":"NoInvoke","Effect":"Deny","Action":"lambda:Invoke*","Resource":"*"}`)),
 			[]policy.Layer{policy.LayerIdentity}, []string{"explicit Deny", "Action lambda:Invoke* covers lambda:InvokeFunction", "looks deliberate"}, false},
 		{"service principal with a wrong source ARN",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := withResourcePolicy(scenario(targetARN), `{"Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads-staging"}}}`)
 				ev.Request.Caller = "s3.amazonaws.com"
-				ev.Request.Context = ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads-prod"}, "aws:SourceAccount": {acct}}
-				ev.Caller = Caller{}
+				ev.Request.Context = evidence.ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads-prod"}, "aws:SourceAccount": {acct}}
+				ev.Caller = evidence.Caller{}
 				return ev
 			}(),
 			[]policy.Layer{policy.LayerResource}, []string{"wants arn:aws:s3:::uploads-staging, the request has arn:aws:s3:::uploads-prod"}, false},
@@ -213,24 +214,24 @@ func TestNearMissesAndVerifiedFixes(t *testing.T) {
 // checkFix applies a fix to the evidence and diagnoses again: the request
 // must be allowed; another function and another action must be as they
 // were before the fix (a Deny exemption may widen, and must say so).
-func checkFix(t *testing.T, ev *Evidence, fix Fix) {
+func checkFix(t *testing.T, ev *evidence.Evidence, fix Fix) {
 	t.Helper()
 	if !fix.Verified || len(fix.Changes) == 0 || fix.Statement == "" {
 		t.Errorf("fix %q: verified=%v changes=%d", fix.Description, fix.Verified, len(fix.Changes))
 		return
 	}
-	fixed, err := ApplyChanges(ev, fix.Changes)
+	fixed, err := evidence.Apply(ev, fix.Changes)
 	if err != nil {
 		t.Fatalf("fix %q does not apply: %v", fix.Description, err)
 	}
 	if v, err := Diagnose(fixed); err != nil || v.Decision != policy.Allowed {
 		t.Errorf("fix %q leaves the request %v (%v)", fix.Description, v.Decision, err)
 	}
-	for _, probe := range []func(*Evidence){
-		func(e *Evidence) {
+	for _, probe := range []func(*evidence.Evidence){
+		func(e *evidence.Evidence) {
 			e.Request.Resource = strings.Replace(e.Request.Resource, "ProcessorFunction", "BillingFunction", 1)
 		},
-		func(e *Evidence) { e.Request.Action = "lambda:DeleteFunction" },
+		func(e *evidence.Evidence) { e.Request.Action = "lambda:DeleteFunction" },
 	} {
 		before, after := *ev, *fixed
 		probe(&before)

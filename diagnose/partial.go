@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -12,23 +13,10 @@ import (
 // not settle the request: an unreadable policy could still allow or deny it.
 const DecisionUnknown policy.Decision = "unknown"
 
-// Unreadable is a policy the tool could not read (AccessDenied, say): its
-// layer is unknown, and the verdict decides only what the other layers
-// settle.
-type Unreadable struct {
-	Layer policy.Layer `json:"layer"`
-	// What names the policy, e.g. "inline policy Inline0 of role RequestRole".
-	What string `json:"what"`
-	// Action is the IAM action the tool needs to read it.
-	Action string `json:"action"`
-	// Error is AWS's answer, for the record.
-	Error string `json:"error,omitempty"`
-}
-
 // unknownLayers are the layers with an unreadable policy that the simulator
 // did not answer for: it sees every identity policy and the boundary even
 // when the tool cannot read them.
-func unknownLayers(ev *Evidence) []policy.Layer {
+func unknownLayers(ev *evidence.Evidence) []policy.Layer {
 	var out []policy.Layer
 	for _, u := range ev.Unreadable {
 		if ev.Simulation != nil && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary) {
@@ -47,7 +35,7 @@ var (
 )
 
 // boundWith evaluates the request as if every unknown layer held p.
-func boundWith(ev *Evidence, in *policy.Input, unknown []policy.Layer, p *policy.Policy) *policy.Result {
+func boundWith(ev *evidence.Evidence, in *policy.Input, unknown []policy.Layer, p *policy.Policy) *policy.Result {
 	c := cloneInput(in)
 	n := policy.Named{Name: "unreadable policy", Policy: p}
 	for _, l := range unknown {
@@ -69,7 +57,7 @@ func boundWith(ev *Evidence, in *policy.Input, unknown []policy.Layer, p *policy
 // found is a Deny whatever the rest says; otherwise, if the request would be
 // allowed when the unreadable policies allow everything but denied when they
 // deny everything, nothing is settled: the decision is unknown.
-func settleUnknown(ev *Evidence, in *policy.Input, v *Verdict) {
+func settleUnknown(ev *evidence.Evidence, in *policy.Input, v *Verdict) {
 	unknown := unknownLayers(ev)
 	if len(unknown) == 0 || v.Decision == policy.ExplicitDeny {
 		return
@@ -110,7 +98,7 @@ func settleUnknown(ev *Evidence, in *policy.Input, v *Verdict) {
 
 // unreadableFindings name each unreadable policy and the permission the
 // tool needs for it.
-func unreadableFindings(ev *Evidence) []Finding {
+func unreadableFindings(ev *evidence.Evidence) []Finding {
 	var out []Finding
 	for _, u := range ev.Unreadable {
 		msg := fmt.Sprintf("could not read %s: the tool needs %s", u.What, u.Action)
@@ -122,7 +110,7 @@ func unreadableFindings(ev *Evidence) []Finding {
 	return out
 }
 
-func unreadableWords(ev *Evidence, layers []policy.Layer) (what, actions string) {
+func unreadableWords(ev *evidence.Evidence, layers []policy.Layer) (what, actions string) {
 	var names, acts []string
 	for _, u := range ev.Unreadable {
 		if slices.Contains(layers, u.Layer) {
@@ -135,7 +123,7 @@ func unreadableWords(ev *Evidence, layers []policy.Layer) (what, actions string)
 	return strings.Join(names, " or "), strings.Join(acts, ", ")
 }
 
-func actionsOf(ev *Evidence, l policy.Layer) string {
+func actionsOf(ev *evidence.Evidence, l policy.Layer) string {
 	_, a := unreadableWords(ev, []policy.Layer{l})
 	return a
 }

@@ -4,11 +4,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
-func unreadable(ev *Evidence, l policy.Layer, what, action string) *Evidence {
-	ev.Unreadable = append(ev.Unreadable, Unreadable{Layer: l, What: what, Action: action, Error: "AccessDeniedException"})
+func unreadable(ev *evidence.Evidence, l policy.Layer, what, action string) *evidence.Evidence {
+	ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{Layer: l, What: what, Action: action, Error: "AccessDeniedException"})
 	return ev
 }
 
@@ -19,7 +20,7 @@ func TestPartialEvidence(t *testing.T) {
 	yes := true
 	cases := []struct {
 		name     string
-		ev       *Evidence
+		ev       *evidence.Evidence
 		decision policy.Decision
 		says     []string
 	}{
@@ -33,9 +34,9 @@ func TestPartialEvidence(t *testing.T) {
 			unreadable(scenario(targetARN, doc(allow("s3:GetObject", "*"))), policy.LayerResource, "the resource policy of ProcessorFunction", "lambda:GetPolicy"),
 			DecisionUnknown, []string{"deny the call", "unless it is allowed by the resource policy of ProcessorFunction"}},
 		{"identity policy unreadable, the simulator answered",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := unreadable(scenario(targetARN), policy.LayerIdentity, "inline policy Inline0 of role RequestRole", "iam:GetRolePolicy")
-				ev.Simulation = &Simulation{Decision: "allowed", AllowedByPermissionsBoundary: &yes}
+				ev.Simulation = &evidence.Simulation{Decision: "allowed", AllowedByPermissionsBoundary: &yes}
 				return ev
 			}(),
 			policy.Allowed, []string{"iam:GetRolePolicy", "simulator answered for this layer"}},
@@ -44,7 +45,7 @@ func TestPartialEvidence(t *testing.T) {
 				policy.LayerIdentity, "inline policy Inline0 of role RequestRole", "iam:GetRolePolicy"),
 			DecisionUnknown, []string{"unless inline policy Inline0 of role RequestRole has a Deny"}},
 		{"cross account, the other account's resource policy unreadable",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
 				ev.Request.Caller = "arn:aws:sts::222222222222:assumed-role/RequestRole/RequestFunction"
 				ev.Caller.ARN, ev.Caller.Account = "arn:aws:iam::222222222222:role/RequestRole", other
@@ -52,7 +53,7 @@ func TestPartialEvidence(t *testing.T) {
 			}(),
 			DecisionUnknown, []string{"unless it is allowed by the resource policy of ProcessorFunction"}},
 		{"boundary unreadable",
-			func() *Evidence {
+			func() *evidence.Evidence {
 				ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
 				return unreadable(ev, policy.LayerPermissionsBoundary, "the permissions boundary Boundary", "iam:GetPolicyVersion")
 			}(),
@@ -95,15 +96,15 @@ func TestPartialEvidence(t *testing.T) {
 // nothing crashes on the missing statement.
 func TestSimulatorOnlyExplicitDeny(t *testing.T) {
 	no := false
-	for name, ev := range map[string]*Evidence{
-		"identity policy unreadable": func() *Evidence {
+	for name, ev := range map[string]*evidence.Evidence{
+		"identity policy unreadable": func() *evidence.Evidence {
 			ev := unreadable(scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN))), policy.LayerIdentity, "managed policy DenyProd attached to role RequestRole", "iam:GetPolicyVersion")
-			ev.Simulation = &Simulation{Decision: "explicitDeny", MatchedStatements: []MatchedStatement{{SourcePolicyID: "DenyProd", SourcePolicyType: "user-managed"}}}
+			ev.Simulation = &evidence.Simulation{Decision: "explicitDeny", MatchedStatements: []evidence.MatchedStatement{{SourcePolicyID: "DenyProd", SourcePolicyType: "user-managed"}}}
 			return ev
 		}(),
-		"SCP": func() *Evidence {
+		"SCP": func() *evidence.Evidence {
 			ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
-			ev.Simulation = &Simulation{Decision: "explicitDeny", AllowedByOrganizations: &no}
+			ev.Simulation = &evidence.Simulation{Decision: "explicitDeny", AllowedByOrganizations: &no}
 			return ev
 		}(),
 	} {

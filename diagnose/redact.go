@@ -15,6 +15,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -45,7 +46,7 @@ import (
 // Redact checks its own work: it diagnoses both ev and the copy and returns
 // an error rather than a copy that would diagnose differently, or one in
 // which a replacement spells an original name.
-func Redact(ev *Evidence) (*Evidence, error) {
+func Redact(ev *evidence.Evidence) (*evidence.Evidence, error) {
 	canonical, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("redacting evidence: %w", err)
@@ -82,8 +83,8 @@ func Redact(ev *Evidence) (*Evidence, error) {
 // straddle a resource type and a name) when it would change the diagnosis.
 const redactAttempts = 8
 
-func decodeCopy(canonical []byte) (*Evidence, error) {
-	var ev Evidence
+func decodeCopy(canonical []byte) (*evidence.Evidence, error) {
+	var ev evidence.Evidence
 	if err := json.Unmarshal(canonical, &ev); err != nil {
 		return nil, fmt.Errorf("redacting evidence: copying: %w", err)
 	}
@@ -104,7 +105,7 @@ type redactor struct {
 // number. Each alphabet is replaced by a single cycle (Sattolo's
 // algorithm), so that no letter or digit stands for itself. It also notes
 // the names of the AWS managed policies attached, which are public.
-func newRedactor(canonical []byte, attempt int, ev *Evidence) *redactor {
+func newRedactor(canonical []byte, attempt int, ev *evidence.Evidence) *redactor {
 	h := sha256.New()
 	fmt.Fprintf(h, "why-denied redact v1 attempt %d\n", attempt)
 	h.Write(canonical)
@@ -155,8 +156,8 @@ func uniform(src *rand.ChaCha8, n int) int {
 
 // namedPolicies lists the policies of ev that carry a name and maybe an
 // ARN: those whose names are replaced, or kept when AWS manages them.
-func namedPolicies(ev *Evidence) []*NamedPolicy {
-	var out []*NamedPolicy
+func namedPolicies(ev *evidence.Evidence) []*evidence.NamedPolicy {
+	var out []*evidence.NamedPolicy
 	for i := range ev.Caller.IdentityPolicies {
 		out = append(out, &ev.Caller.IdentityPolicies[i])
 	}
@@ -174,7 +175,7 @@ func namedPolicies(ev *Evidence) []*NamedPolicy {
 
 // evidence redacts ev in place. Free text goes last: it is redacted with
 // the names learned from the structured fields.
-func (r *redactor) evidence(ev *Evidence) error {
+func (r *redactor) evidence(ev *evidence.Evidence) error {
 	ev.Redacted = true
 	ev.Request.Caller = r.principal(ev.Request.Caller)
 	ev.Request.Resource = r.arnOrText(ev.Request.Resource)
@@ -224,7 +225,7 @@ func (r *redactor) evidence(ev *Evidence) error {
 	return nil
 }
 
-func (r *redactor) named(np *NamedPolicy) error {
+func (r *redactor) named(np *evidence.NamedPolicy) error {
 	name := np.Name
 	np.Name = r.policyName(np.Name)
 	np.ARN = r.arnOrText(np.ARN)

@@ -3,7 +3,7 @@ package diagnose
 // A policy's structure says which of its strings are names: this file walks
 // policy documents, ARNs and condition values element by element and keeps
 // what is the policy language or AWS's own words, since the engine must read
-// the copy as it read the original, and replaces what names a party. Request
+// the copy as it read the original, and replaces what names a party. evidence.Request
 // context values take the rule of the condition key they answer, so that
 // both sides of a comparison change alike.
 
@@ -36,7 +36,7 @@ func (r *redactor) document(raw json.RawMessage) (json.RawMessage, error) {
 			switch k {
 			case "Version":
 			case "Id":
-				// Organization policies are known by their Id.
+				// evidence.Organization policies are known by their Id.
 				v.eachString(r.policyName)
 			case "Statement":
 				// A list of statements, or a single one standing alone.

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -207,9 +208,9 @@ func redactInputs(t *testing.T) []redactCase {
 	return append(out, redactCases...)
 }
 
-func readCase(t *testing.T, c redactCase) *Evidence {
+func readCase(t *testing.T, c redactCase) *evidence.Evidence {
 	t.Helper()
-	ev, err := ReadEvidence(strings.NewReader(c.json))
+	ev, err := evidence.Read(strings.NewReader(c.json))
 	if err != nil {
 		t.Fatalf("%s: %v", c.name, err)
 	}
@@ -239,10 +240,10 @@ func TestRedactKeepsTheDiagnosis(t *testing.T) {
 			}
 			// What is shared is the file: diagnose what a reader would read.
 			var buf bytes.Buffer
-			if err := WriteEvidence(&buf, red); err != nil {
+			if err := evidence.Write(&buf, red); err != nil {
 				t.Fatal(err)
 			}
-			back, err := ReadEvidence(&buf)
+			back, err := evidence.Read(&buf)
 			if err != nil {
 				t.Fatalf("the redacted file does not read back: %v", err)
 			}
@@ -280,7 +281,7 @@ func TestRedactKeepsTheDiagnosis(t *testing.T) {
 // policyPositions says where each policy name sits in the evidence, so that
 // statements are compared by the policy they belong to, whatever its name
 // became.
-func policyPositions(ev *Evidence) map[string]string {
+func policyPositions(ev *evidence.Evidence) map[string]string {
 	pos := map[string]string{}
 	for i, np := range ev.Caller.IdentityPolicies {
 		pos[np.Name] = fmt.Sprintf("identity[%d]", i)
@@ -346,7 +347,7 @@ func TestRedactRemovesNamesAndAccounts(t *testing.T) {
 				t.Fatal(err)
 			}
 			var buf bytes.Buffer
-			if err := WriteEvidence(&buf, red); err != nil {
+			if err := evidence.Write(&buf, red); err != nil {
 				t.Fatal(err)
 			}
 			out := buf.String()
@@ -489,10 +490,10 @@ func TestRedactIsDeterministicAndConsistent(t *testing.T) {
 	}
 }
 
-func mustJSON(t *testing.T, ev *Evidence) []byte {
+func mustJSON(t *testing.T, ev *evidence.Evidence) []byte {
 	t.Helper()
 	var buf bytes.Buffer
-	if err := WriteEvidence(&buf, ev); err != nil {
+	if err := evidence.Write(&buf, ev); err != nil {
 		t.Fatal(err)
 	}
 	return buf.Bytes()
@@ -670,12 +671,12 @@ func TestRedactDoesNotChangeItsInput(t *testing.T) {
 type corpusCase struct {
 	Description string `json:"description"`
 	Request     struct {
-		Principal       string        `json:"principal"`
-		PrincipalARN    string        `json:"principalArn"`
-		Action          string        `json:"action"`
-		Resource        string        `json:"resource"`
-		ResourceAccount string        `json:"resourceAccount"`
-		Context         ContextValues `json:"context"`
+		Principal       string                 `json:"principal"`
+		PrincipalARN    string                 `json:"principalArn"`
+		Action          string                 `json:"action"`
+		Resource        string                 `json:"resource"`
+		ResourceAccount string                 `json:"resourceAccount"`
+		Context         evidence.ContextValues `json:"context"`
 	} `json:"request"`
 	Policies struct {
 		Identity            []json.RawMessage   `json:"identity"`
@@ -691,11 +692,11 @@ type corpusCase struct {
 	} `json:"options"`
 }
 
-func (c corpusCase) evidence() *Evidence {
-	ev := &Evidence{Version: 1,
-		Request: Request{Caller: c.Request.Principal, Action: c.Request.Action, Resource: c.Request.Resource, Context: c.Request.Context},
-		Caller:  Caller{ARN: c.Request.PrincipalARN, ServiceLinkedRole: c.Options.ServiceLinkedRole},
-		Target:  Target{ARN: c.Request.Resource, Account: c.Request.ResourceAccount},
+func (c corpusCase) evidence() *evidence.Evidence {
+	ev := &evidence.Evidence{Version: 1,
+		Request: evidence.Request{Caller: c.Request.Principal, Action: c.Request.Action, Resource: c.Request.Resource, Context: c.Request.Context},
+		Caller:  evidence.Caller{ARN: c.Request.PrincipalARN, ServiceLinkedRole: c.Options.ServiceLinkedRole},
+		Target:  evidence.Target{ARN: c.Request.Resource, Account: c.Request.ResourceAccount},
 	}
 	if a, ok := policy.ParseARN(c.Request.Principal); ok {
 		ev.Caller.Account = a.Account
@@ -704,19 +705,19 @@ func (c corpusCase) evidence() *Evidence {
 		ev.Target.Account = a.Account
 	}
 	for i, d := range c.Policies.Identity {
-		ev.Caller.IdentityPolicies = append(ev.Caller.IdentityPolicies, NamedPolicy{Name: fmt.Sprintf("CorpusIdentity%d", i), Document: d})
+		ev.Caller.IdentityPolicies = append(ev.Caller.IdentityPolicies, evidence.NamedPolicy{Name: fmt.Sprintf("CorpusIdentity%d", i), Document: d})
 	}
 	for i, d := range c.Policies.Session {
-		ev.Caller.SessionPolicies = append(ev.Caller.SessionPolicies, NamedPolicy{Name: fmt.Sprintf("CorpusSession%d", i), Document: d})
+		ev.Caller.SessionPolicies = append(ev.Caller.SessionPolicies, evidence.NamedPolicy{Name: fmt.Sprintf("CorpusSession%d", i), Document: d})
 	}
 	if len(c.Policies.PermissionsBoundary) > 0 {
-		ev.Caller.PermissionsBoundary = &NamedPolicy{Name: "CorpusBoundaryPolicy", Document: c.Policies.PermissionsBoundary}
+		ev.Caller.PermissionsBoundary = &evidence.NamedPolicy{Name: "CorpusBoundaryPolicy", Document: c.Policies.PermissionsBoundary}
 	}
 	if len(c.Policies.Resource) > 0 {
-		ev.Target.ResourcePolicy = &NamedPolicy{Name: "CorpusFunctionPolicy", Document: c.Policies.Resource}
+		ev.Target.ResourcePolicy = &evidence.NamedPolicy{Name: "CorpusFunctionPolicy", Document: c.Policies.Resource}
 	}
 	if c.Policies.SCPs != nil || c.Policies.RCPs != nil || c.Options.ManagementAccount {
-		ev.Organization = &Organization{SCPs: c.Policies.SCPs, RCPs: c.Policies.RCPs, ManagementAccount: c.Options.ManagementAccount}
+		ev.Organization = &evidence.Organization{SCPs: c.Policies.SCPs, RCPs: c.Policies.RCPs, ManagementAccount: c.Options.ManagementAccount}
 	}
 	return ev
 }

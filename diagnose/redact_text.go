@@ -7,9 +7,10 @@ package diagnose
 // around the names is kept: it is what a reader looks up.
 
 import (
-	"github.com/why-denied/why-denied/policy"
 	"regexp"
 	"strings"
+
+	"github.com/why-denied/why-denied/policy"
 )
 
 // proseKeywords are the words after which messages name an entity ("role

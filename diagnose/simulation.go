@@ -3,6 +3,7 @@ package diagnose
 import (
 	"strings"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -31,7 +32,7 @@ func simulatedLayer(l policy.Layer) bool {
 // applySimulation lays the simulator's answer over the local result for the
 // layers it covers, and recombines. AWS's simulator is the authority on the
 // identity side: where it answers, its answer decides.
-func applySimulation(res *policy.Result, sim *Simulation, unavailable string) SimulatorInfo {
+func applySimulation(res *policy.Result, sim *evidence.Simulation, unavailable string) SimulatorInfo {
 	if sim == nil {
 		if unavailable == "" {
 			unavailable = "no simulation recorded in the evidence"
@@ -112,7 +113,7 @@ func applySimulation(res *policy.Result, sim *Simulation, unavailable string) Si
 // engine decided for the same layers before the simulator's answer was laid
 // over it. SCPs whose documents were not read are left out: the local engine
 // could not speak for them.
-func simulatorAgrees(local map[policy.Layer]outcome, res *policy.Result, sim *Simulation) bool {
+func simulatorAgrees(local map[policy.Layer]outcome, res *policy.Result, sim *evidence.Simulation) bool {
 	layers := []policy.Layer{policy.LayerIdentity, policy.LayerPermissionsBoundary}
 	if local[policy.LayerSCP].applies {
 		layers = append(layers, policy.LayerSCP)
@@ -156,7 +157,7 @@ func simulatorAgrees(local map[policy.Layer]outcome, res *policy.Result, sim *Si
 // evaluateWithSimulation evaluates a variant of the request (a fix, an
 // unreadable layer filled in, a context value tried) with the simulator's
 // answer laid over it, as Diagnose does for the request itself.
-func evaluateWithSimulation(ev *Evidence, in *policy.Input) *policy.Result {
+func evaluateWithSimulation(ev *evidence.Evidence, in *policy.Input) *policy.Result {
 	r := policy.Evaluate(in)
 	applySimulation(r, ev.Simulation, ev.SimulatorUnavailable)
 	return r

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -23,14 +24,14 @@ type Verdict struct {
 	Decision  policy.Decision `json:"decision"`
 	BlockedBy []policy.Layer  `json:"blockedBy"`
 	// Summary is one sentence a person can act on.
-	Summary      string        `json:"summary"`
-	Request      Request       `json:"request"`
-	Caller       CallerInfo    `json:"caller"`
-	Target       TargetInfo    `json:"target"`
-	CrossAccount bool          `json:"crossAccount"`
-	Layers       []LayerReport `json:"layers"`
-	Simulator    SimulatorInfo `json:"simulator"`
-	Findings     []Finding     `json:"findings"`
+	Summary      string           `json:"summary"`
+	Request      evidence.Request `json:"request"`
+	Caller       CallerInfo       `json:"caller"`
+	Target       TargetInfo       `json:"target"`
+	CrossAccount bool             `json:"crossAccount"`
+	Layers       []LayerReport    `json:"layers"`
+	Simulator    SimulatorInfo    `json:"simulator"`
+	Findings     []Finding        `json:"findings"`
 	// Problems lists what could not be evaluated (unknown operators ...).
 	Problems []string `json:"problems,omitempty"`
 	// UnknownLayers are the layers the tool could not read and that decide
@@ -45,7 +46,7 @@ type Verdict struct {
 	Message *Denial `json:"message,omitempty"`
 
 	// simulation is the simulator's answer the verdict rests on.
-	simulation *Simulation
+	simulation *evidence.Simulation
 }
 
 // CallerInfo describes the caller.
@@ -138,8 +139,8 @@ type Fix struct {
 	// (exempting a caller from a Deny exempts it from all of the Deny).
 	Caveat string `json:"caveat,omitempty"`
 	// Changes are the edits of the evidence the fix consists of, for
-	// scripts (and for checking the fix: see ApplyChanges).
-	Changes []Change `json:"changes"`
+	// scripts (and for checking the fix: see evidence.Apply).
+	Changes []evidence.Change `json:"changes"`
 	// Verified is true when the fix was applied to the evidence and the
 	// request re-evaluated as allowed.
 	Verified bool `json:"verified"`

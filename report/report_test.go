@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -22,7 +23,7 @@ func verdictFor(t *testing.T, fixture string) *diagnose.Verdict {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ev, err := diagnose.ReadEvidence(f)
+	ev, err := evidence.Read(f)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 	"github.com/why-denied/why-denied/report"
 )
@@ -20,7 +21,7 @@ import (
 // evidenceSource reads evidence from an account, with the simulator's
 // answer when asked: awsclient.Client, or a fake in tests.
 type evidenceSource interface {
-	FetchEvidence(ctx context.Context, req awsclient.Request) (*diagnose.Evidence, error)
+	FetchEvidence(ctx context.Context, req awsclient.Request) (*evidence.Evidence, error)
 }
 
 // deps are what the commands need from outside.
@@ -56,7 +57,7 @@ type diagnoseOptions struct {
 	FromSnapshot string
 
 	format report.Format
-	ctx    diagnose.ContextValues
+	ctx    evidence.ContextValues
 }
 
 const diagnoseExamples = `  # Why can function RequestFunction not invoke ProcessorFunction's alias "live"?
@@ -181,7 +182,7 @@ func (o *diagnoseOptions) validate() error {
 	if o.Redact && o.Snapshot == "" {
 		return usagef("--redact redacts the evidence file --snapshot writes; give --snapshot FILE too")
 	}
-	o.ctx = diagnose.ContextValues{}
+	o.ctx = evidence.ContextValues{}
 	for _, kv := range o.Context {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok || strings.TrimSpace(k) == "" {
@@ -253,7 +254,7 @@ func decisionError(v *diagnose.Verdict) error {
 }
 
 // evidence reads the evidence file, or the account.
-func (o *diagnoseOptions) evidence(ctx context.Context) (*diagnose.Evidence, error) {
+func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, error) {
 	if o.FromSnapshot != "" {
 		return readSnapshot(o.FromSnapshot)
 	}
@@ -279,14 +280,14 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*diagnose.Evidence, err
 	return ev, nil
 }
 
-func readSnapshot(path string) (*diagnose.Evidence, error) {
+func readSnapshot(path string) (*evidence.Evidence, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &usageError{fmt.Sprintf("reading evidence file: %v", err)}
 	}
 	defer f.Close()
-	ev, err := diagnose.ReadEvidence(f)
-	var evErr *diagnose.EvidenceError
+	ev, err := evidence.Read(f)
+	var evErr *evidence.FileError
 	switch {
 	case errors.As(err, &evErr):
 		return nil, fmt.Errorf("%s: %w", path, err)
@@ -321,12 +322,12 @@ func checkWritable(path string) error {
 	return nil
 }
 
-func writeSnapshot(path string, ev *diagnose.Evidence) error {
+func writeSnapshot(path string, ev *evidence.Evidence) error {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 	if err != nil {
 		return &usageError{fmt.Sprintf("writing evidence file: %v", err)}
 	}
-	if err := diagnose.WriteEvidence(f, ev); err != nil {
+	if err := evidence.Write(f, ev); err != nil {
 		f.Close()
 		return fmt.Errorf("writing evidence file %s: %w", path, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // Exit codes: the contract scripts and CI depend on (README, "Exit codes").
@@ -48,7 +49,7 @@ func exitCode(err error) int {
 		input    *awsclient.InputError
 		notFound *awsclient.NotFoundError
 		evInput  *diagnose.InputError
-		evFile   *diagnose.EvidenceError
+		evFile   *evidence.FileError
 	)
 	switch {
 	case errors.As(err, &deniedError{}):

@@ -11,6 +11,7 @@ import (
 
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 	"github.com/why-denied/why-denied/report"
 )
@@ -84,7 +85,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 	if err != nil {
 		return err
 	}
-	var ev *diagnose.Evidence
+	var ev *evidence.Evidence
 	mismatch := ""
 	if o.FromSnapshot != "" {
 		if ev, err = readSnapshot(o.FromSnapshot); err != nil {
@@ -96,7 +97,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 			return o.meaningOnly(d, why, nil)
 		}
 		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
-		o.ctx = diagnose.ContextValues{}
+		o.ctx = evidence.ContextValues{}
 		if a, ok := policy.ParseARN(d.Resource); ok && o.Region == "" {
 			// The message names the function's region: read it there,
 			// rather than require one configured.
@@ -176,7 +177,7 @@ func looksCutOff(arn string) bool {
 // call in an evidence file, or "" when they agree as far as the message
 // tells. ARNs masked in the message, and all ARNs when the evidence file
 // is redacted (its names were replaced), are not compared.
-func messageMismatch(d *diagnose.Denial, ev *diagnose.Evidence) string {
+func messageMismatch(d *diagnose.Denial, ev *evidence.Evidence) string {
 	var inMessage, inEvidence []string
 	differs := func(what, message, evidence string) {
 		inMessage = append(inMessage, what+" "+message)
@@ -204,7 +205,7 @@ func messageMismatch(d *diagnose.Denial, ev *diagnose.Evidence) string {
 // principal AWS saw, the role or user whose policies apply, or another
 // session of that role (arn:aws:sts::A:assumed-role/R/S is a session of
 // arn:aws:iam::A:role/PATH/R, whose ARN the session's omits the path of).
-func sameCaller(caller string, ev *diagnose.Evidence) bool {
+func sameCaller(caller string, ev *evidence.Evidence) bool {
 	if caller == ev.Request.Caller || (ev.Caller.ARN != "" && caller == ev.Caller.ARN) {
 		return true
 	}

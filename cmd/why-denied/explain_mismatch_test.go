@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // explain --from-snapshot diagnoses the call in the evidence file, whatever
@@ -91,7 +92,7 @@ func redactedSnapshot(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := diagnose.WriteEvidence(f, red); err != nil {
+	if err := evidence.Write(f, red); err != nil {
 		t.Fatal(err)
 	}
 	return out

@@ -12,11 +12,12 @@ import (
 
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // fakeSource serves evidence from a fixture and fails where told to.
 type fakeSource struct {
-	ev       *diagnose.Evidence
+	ev       *evidence.Evidence
 	fetchErr error
 	simErr   error
 	got      awsclient.Request
@@ -24,7 +25,7 @@ type fakeSource struct {
 
 // FetchEvidence returns the fixture, with its recorded simulation when the
 // request asks for one, as awsclient does.
-func (f *fakeSource) FetchEvidence(_ context.Context, req awsclient.Request) (*diagnose.Evidence, error) {
+func (f *fakeSource) FetchEvidence(_ context.Context, req awsclient.Request) (*evidence.Evidence, error) {
 	f.got = req
 	if f.fetchErr != nil {
 		return nil, f.fetchErr
@@ -40,14 +41,14 @@ func (f *fakeSource) FetchEvidence(_ context.Context, req awsclient.Request) (*d
 	return &ev, nil
 }
 
-func fixture(t *testing.T, name string) *diagnose.Evidence {
+func fixture(t *testing.T, name string) *evidence.Evidence {
 	t.Helper()
 	f, err := os.Open(filepath.Join("..", "..", "fixtures", name))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	ev, err := diagnose.ReadEvidence(f)
+	ev, err := evidence.Read(f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,7 +225,7 @@ func TestBrokenPolicyInEvidenceIsBadInput(t *testing.T) {
 	ev.Caller.IdentityPolicies[0].Document = json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Maybe","Action":"*","Resource":"*"}]}`)
 	path := filepath.Join(t.TempDir(), "broken.json")
 	f, _ := os.Create(path)
-	_ = diagnose.WriteEvidence(f, ev)
+	_ = evidence.Write(f, ev)
 	f.Close()
 	code, _, errOut := execute(t, nil, "--from-snapshot", path)
 	if code != exitBadInput || !strings.Contains(errOut, "RequestFunctionRolePolicy0") || !strings.Contains(errOut, "Effect") {

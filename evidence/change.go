@@ -1,4 +1,4 @@
-package diagnose
+package evidence
 
 import (
 	"encoding/json"
@@ -13,26 +13,26 @@ import (
 // to a statement.
 type Change struct {
 	Layer policy.Layer `json:"layer"`
-	// Kind is "addStatement" or "addCondition".
+	// Kind is "AddStatement" or "AddCondition".
 	Kind string `json:"kind"`
 	// Policy names the policy to change: the new inline or session policy
-	// for addStatement to identity/sessionPolicy, the existing policy
+	// for AddStatement to identity/sessionPolicy, the existing policy
 	// otherwise.
 	Policy string `json:"policy"`
-	// Statement is the index of the statement an addCondition changes.
+	// Statement is the index of the statement an AddCondition changes.
 	Statement int `json:"statement,omitempty"`
 	// Document is the statement to add, or the Condition block to merge.
 	Document json.RawMessage `json:"document"`
 }
 
 const (
-	addStatement = "addStatement"
-	addCondition = "addCondition"
+	AddStatement = "AddStatement"
+	AddCondition = "AddCondition"
 )
 
-// ApplyChanges returns a copy of ev with the changes made, so that a fix can
+// Apply returns a copy of ev with the changes made, so that a fix can
 // be checked by diagnosing the result.
-func ApplyChanges(ev *Evidence, changes []Change) (*Evidence, error) {
+func Apply(ev *Evidence, changes []Change) (*Evidence, error) {
 	out := *ev
 	out.Caller.IdentityPolicies = slices.Clone(ev.Caller.IdentityPolicies)
 	out.Caller.SessionPolicies = slices.Clone(ev.Caller.SessionPolicies)
@@ -41,33 +41,33 @@ func ApplyChanges(ev *Evidence, changes []Change) (*Evidence, error) {
 	for _, c := range changes {
 		var err error
 		switch {
-		case c.Kind == addStatement && c.Layer == policy.LayerIdentity:
+		case c.Kind == AddStatement && c.Layer == policy.LayerIdentity:
 			// Into the inline policy of that name if there is one (what
 			// put-role-policy with the merged document does), else a new one.
 			if i := slices.IndexFunc(out.Caller.IdentityPolicies, func(p NamedPolicy) bool { return p.Name == c.Policy && p.ARN == "" }); i >= 0 {
 				np := out.Caller.IdentityPolicies[i]
-				np.Document, err = appendStatement(np.Document, c.Document)
+				np.Document, err = AppendStatement(np.Document, c.Document)
 				out.Caller.IdentityPolicies[i] = np
 			} else {
 				out.Caller.IdentityPolicies = append(out.Caller.IdentityPolicies, NamedPolicy{Name: c.Policy, Document: singleStatement(c.Document)})
 			}
-		case c.Kind == addStatement && c.Layer == policy.LayerSessionPolicy:
+		case c.Kind == AddStatement && c.Layer == policy.LayerSessionPolicy:
 			out.Caller.SessionPolicies = append(out.Caller.SessionPolicies, NamedPolicy{Name: c.Policy, Document: singleStatement(c.Document)})
-		case c.Kind == addStatement && c.Layer == policy.LayerResource:
+		case c.Kind == AddStatement && c.Layer == policy.LayerResource:
 			np := NamedPolicy{Name: c.Policy}
 			if ev.Target.ResourcePolicy != nil {
 				np = *ev.Target.ResourcePolicy
 			}
-			np.Document, err = appendStatement(np.Document, c.Document)
+			np.Document, err = AppendStatement(np.Document, c.Document)
 			out.Target.ResourcePolicy = &np
-		case c.Kind == addStatement && c.Layer == policy.LayerPermissionsBoundary:
+		case c.Kind == AddStatement && c.Layer == policy.LayerPermissionsBoundary:
 			if ev.Caller.PermissionsBoundary == nil {
 				return nil, fmt.Errorf("change to a permissions boundary the caller does not have")
 			}
 			np := *ev.Caller.PermissionsBoundary
-			np.Document, err = appendStatement(np.Document, c.Document)
+			np.Document, err = AppendStatement(np.Document, c.Document)
 			out.Caller.PermissionsBoundary = &np
-		case c.Kind == addCondition:
+		case c.Kind == AddCondition:
 			err = out.editPolicy(c.Layer, c.Policy, func(doc json.RawMessage) (json.RawMessage, error) {
 				return addConditionTo(doc, c.Statement, c.Document)
 			})
@@ -128,9 +128,9 @@ func singleStatement(st json.RawMessage) json.RawMessage {
 	return b
 }
 
-// appendStatement adds st to a policy document, whatever shape its
+// AppendStatement adds st to a policy document, whatever shape its
 // Statement element has.
-func appendStatement(doc, st json.RawMessage) (json.RawMessage, error) {
+func AppendStatement(doc, st json.RawMessage) (json.RawMessage, error) {
 	if len(doc) == 0 || string(doc) == "null" {
 		return singleStatement(st), nil
 	}

@@ -1,4 +1,4 @@
-package diagnose
+package evidence
 
 import (
 	"strings"
@@ -6,12 +6,12 @@ import (
 	"github.com/why-denied/why-denied/policy"
 )
 
-// requestContext builds the condition keys AWS would put in the request
+// RequestContext builds the condition keys AWS would put in the request
 // context ("AWS global condition context keys"), then lays the user's own
 // --context values over them. Keys AWS would not send are left out:
 // aws:SourceArn and aws:SourceAccount exist only when a service calls on
 // behalf of a resource, so they come only from the user.
-func requestContext(ev *Evidence) policy.Context {
+func RequestContext(ev *Evidence) policy.Context {
 	ctx := policy.Context{}
 	req := policy.Request{Principal: ev.Request.Caller}
 	kind := req.Kind()

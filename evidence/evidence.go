@@ -1,4 +1,4 @@
-package diagnose
+package evidence
 
 import (
 	"bytes"
@@ -11,11 +11,11 @@ import (
 	"github.com/why-denied/why-denied/policy"
 )
 
-// EvidenceVersion is the evidence file format this build reads and writes.
-const EvidenceVersion = 1
+// Version is the evidence file format this build reads and writes.
+const Version = 1
 
-// MaxEvidenceSize bounds the evidence files ReadEvidence accepts.
-const MaxEvidenceSize = 16 << 20
+// MaxSize bounds the evidence files Read accepts.
+const MaxSize = 16 << 20
 
 // Evidence is everything a diagnosis rests on: the request and the policies
 // of every layer, as read from the account or from an evidence file. It is the
@@ -65,8 +65,14 @@ type Caller struct {
 	// RCPs do not restrict.
 	ServiceLinkedRole bool `json:"serviceLinkedRole,omitempty"`
 	// SessionPoliciesUnknown marks a session whose session policies, if it
-	// was given any, cannot be read back from the account.
+	// was given any, cannot be read back from the account. Without it,
+	// SessionPolicies is exactly what was passed: an empty list means the
+	// session was created without a session policy (for a federated user
+	// session, that leaves it no permissions).
 	SessionPoliciesUnknown bool `json:"sessionPoliciesUnknown,omitempty"`
+	// AsSessionOf is set when CALLER was given as a role: real calls come
+	// from sessions of it, so request.caller is a session of that role.
+	AsSessionOf string `json:"asSessionOf,omitempty"`
 }
 
 // Target is the function being called.
@@ -79,6 +85,12 @@ type Target struct {
 	ResourcePolicy *NamedPolicy `json:"resourcePolicy"`
 	// FunctionURLAuthType is AWS_IAM or NONE when the function has a URL.
 	FunctionURLAuthType string `json:"functionUrlAuthType,omitempty"`
+	// NoFunctionURL is true when the function was read and has no URL
+	// (GetFunctionUrlConfig answered ResourceNotFound for the qualifier).
+	NoFunctionURL bool `json:"noFunctionUrl,omitempty"`
+	// MissingExecutionRole is the ARN of the function's execution role when
+	// that role no longer exists: the function cannot run.
+	MissingExecutionRole string `json:"missingExecutionRole,omitempty"`
 }
 
 // NamedPolicy is one policy document with where it came from.
@@ -162,49 +174,49 @@ func (c ContextValues) MarshalJSON() ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// EvidenceError is a problem with an evidence file's content.
-type EvidenceError struct{ Msg string }
+// FileError is a problem with an evidence file's content.
+type FileError struct{ Msg string }
 
-func (e *EvidenceError) Error() string { return "evidence file: " + e.Msg }
+func (e *FileError) Error() string { return "evidence file: " + e.Msg }
 
-// ReadEvidence decodes an evidence file, rejecting unknown fields and
-// versions other than EvidenceVersion.
-func ReadEvidence(r io.Reader) (*Evidence, error) {
-	data, err := io.ReadAll(io.LimitReader(r, MaxEvidenceSize+1))
+// Read decodes an evidence file, rejecting unknown fields and
+// versions other than Version.
+func Read(r io.Reader) (*Evidence, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxSize+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxEvidenceSize {
-		return nil, &EvidenceError{Msg: fmt.Sprintf("larger than %d MiB; an evidence file holds a few policies and is far smaller", MaxEvidenceSize>>20)}
+	if len(data) > MaxSize {
+		return nil, &FileError{Msg: fmt.Sprintf("larger than %d MiB; an evidence file holds a few policies and is far smaller", MaxSize>>20)}
 	}
 	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 {
-		return nil, &EvidenceError{Msg: "empty file, expected a JSON object"}
+		return nil, &FileError{Msg: "empty file, expected a JSON object"}
 	} else if trimmed[0] != '{' {
-		return nil, &EvidenceError{Msg: "expected a JSON object (an evidence file written by --snapshot)"}
+		return nil, &FileError{Msg: "expected a JSON object (an evidence file written by --snapshot)"}
 	}
 	if err := policy.CheckJSON(data); err != nil {
-		return nil, &EvidenceError{Msg: describeJSONError(data, err)}
+		return nil, &FileError{Msg: describeJSONError(data, err)}
 	}
 	var probe struct {
 		Version *int `json:"version"`
 	}
 	if err := json.Unmarshal(data, &probe); err != nil {
-		return nil, &EvidenceError{Msg: describeJSONError(data, err)}
+		return nil, &FileError{Msg: describeJSONError(data, err)}
 	}
 	if probe.Version == nil {
-		return nil, &EvidenceError{Msg: `missing "version" (expected 1)`}
+		return nil, &FileError{Msg: `missing "version" (expected 1)`}
 	}
-	if *probe.Version != EvidenceVersion {
-		return nil, &EvidenceError{Msg: fmt.Sprintf("version %d is not supported (this build reads version %d)", *probe.Version, EvidenceVersion)}
+	if *probe.Version != Version {
+		return nil, &FileError{Msg: fmt.Sprintf("version %d is not supported (this build reads version %d)", *probe.Version, Version)}
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var ev Evidence
 	if err := dec.Decode(&ev); err != nil {
-		return nil, &EvidenceError{Msg: describeJSONError(data, err)}
+		return nil, &FileError{Msg: describeJSONError(data, err)}
 	}
 	if dec.More() {
-		return nil, &EvidenceError{Msg: "unexpected data after the JSON object"}
+		return nil, &FileError{Msg: "unexpected data after the JSON object"}
 	}
 	if err := ev.Validate(); err != nil {
 		return nil, err
@@ -212,8 +224,8 @@ func ReadEvidence(r io.Reader) (*Evidence, error) {
 	return &ev, nil
 }
 
-// WriteEvidence encodes ev as an indented evidence file.
-func WriteEvidence(w io.Writer, ev *Evidence) error {
+// Write encodes ev as an indented evidence file.
+func Write(w io.Writer, ev *Evidence) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
@@ -224,13 +236,13 @@ func WriteEvidence(w io.Writer, ev *Evidence) error {
 func (ev *Evidence) Validate() error {
 	switch {
 	case ev.Request.Caller == "":
-		return &EvidenceError{Msg: `"request.caller" is empty`}
+		return &FileError{Msg: `"request.caller" is empty`}
 	case ev.Request.Action == "":
-		return &EvidenceError{Msg: `"request.action" is empty`}
+		return &FileError{Msg: `"request.action" is empty`}
 	case ev.Request.Resource == "":
-		return &EvidenceError{Msg: `"request.resource" is empty`}
+		return &FileError{Msg: `"request.resource" is empty`}
 	case ev.Target.ARN == "":
-		return &EvidenceError{Msg: `"target.arn" is empty`}
+		return &FileError{Msg: `"target.arn" is empty`}
 	}
 	return nil
 }
@@ -252,4 +264,17 @@ func describeJSONError(data []byte, err error) string {
 		return "truncated JSON"
 	}
 	return err.Error()
+}
+
+// Unreadable is a policy the tool could not read (AccessDenied, say): its
+// layer is unknown, and the verdict decides only what the other layers
+// settle.
+type Unreadable struct {
+	Layer policy.Layer `json:"layer"`
+	// What names the policy, e.g. "inline policy Inline0 of role RequestRole".
+	What string `json:"what"`
+	// Action is the IAM action the tool needs to read it.
+	Action string `json:"action"`
+	// Error is AWS's answer, for the record.
+	Error string `json:"error,omitempty"`
 }
