@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
@@ -99,7 +100,7 @@ func buildInput(ev *evidence.Evidence) (*policy.Input, error) {
 			Action:          ev.Request.Action,
 			Resource:        ev.Request.Resource,
 			ResourceAccount: ev.Target.Account,
-			Context:         evidence.RequestContext(ev),
+			Context:         evidence.RequestContext(ev, time.Now()),
 		},
 		ServiceLinkedRole: ev.Caller.ServiceLinkedRole,
 	}

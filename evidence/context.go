@@ -1,7 +1,9 @@
 package evidence
 
 import (
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/why-denied/why-denied/policy"
 )
@@ -11,7 +13,11 @@ import (
 // --context values over them. Keys AWS would not send are left out:
 // aws:SourceArn and aws:SourceAccount exist only when a service calls on
 // behalf of a resource, so they come only from the user.
-func RequestContext(ev *Evidence) policy.Context {
+//
+// aws:CurrentTime and aws:EpochTime are in every request: they are the
+// moment the request is diagnosed for, request.at when the evidence names
+// one (--at), else now.
+func RequestContext(ev *Evidence, now time.Time) policy.Context {
 	ctx := policy.Context{}
 	req := policy.Request{Principal: ev.Request.Caller}
 	kind := req.Kind()
@@ -51,6 +57,12 @@ func RequestContext(ev *Evidence) policy.Context {
 		set("aws:RequestedRegion", a.Region)
 	}
 	set("aws:SecureTransport", "true")
+	at := now
+	if ev.Request.At != nil {
+		at = *ev.Request.At
+	}
+	set("aws:CurrentTime", at.UTC().Format(time.RFC3339))
+	set("aws:EpochTime", strconv.FormatInt(at.Unix(), 10))
 	if strings.EqualFold(ev.Request.Action, "lambda:InvokeFunctionUrl") && ev.Target.FunctionURLAuthType != "" {
 		// Function URL calls carry the URL's auth type
 		// (add-permission --function-url-auth-type).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/why-denied/why-denied/policy"
 )
@@ -50,6 +51,9 @@ type Request struct {
 	Resource string `json:"resource"`
 	// Context holds condition keys; each value is one string or a list.
 	Context ContextValues `json:"context,omitempty"`
+	// At is the moment the call is diagnosed for (--at): aws:CurrentTime
+	// and aws:EpochTime. Absent means the time of the diagnosis.
+	At *time.Time `json:"at,omitempty"`
 }
 
 // Caller is the IAM entity whose policies apply. For a service principal
