@@ -23,7 +23,7 @@ demo: build
 fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzReadEvidence$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzParseDenial$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./accessdenied -run '^$$' -fuzz '^FuzzParseDenial$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./awsclient -run '^$$' -fuzz '^FuzzParseArguments$$' -fuzztime $(FUZZTIME)
 
 bench:

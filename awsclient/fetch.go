@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
@@ -27,6 +28,9 @@ type Request struct {
 	// Context holds condition keys given by the user (--context,
 	// --source-arn, --source-account); it is copied into the evidence as is.
 	Context evidence.ContextValues
+	// At is the moment the call is diagnosed for (--at), recorded in the
+	// evidence; nil means the time of the diagnosis.
+	At *time.Time
 	// Simulate also asks iam:SimulatePrincipalPolicy, started as soon as its
 	// inputs are known. Its answer goes into Evidence.Simulation, or why
 	// there is none into Evidence.SimulatorUnavailable: the simulator is
@@ -94,6 +98,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			Action:   action,
 			Resource: target.fn.ResourceARN(),
 			Context:  copyContext(req.Context),
+			At:       req.At,
 		},
 		Caller: evidence.Caller{
 			ARN:                 caller.ARN,

@@ -31,7 +31,7 @@ func FuzzReadEvidence(f *testing.F) {
 			}
 			return
 		}
-		v, err := Diagnose(ev)
+		v, err := Diagnose(ev, testOptions)
 		if err != nil {
 			if msg := err.Error(); msg == "" || strings.Contains(msg, "\n") {
 				t.Fatalf("error is not one line: %q", msg)

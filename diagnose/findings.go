@@ -1,15 +1,18 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 
-	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/fixtext"
 	"github.com/why-denied/why-denied/policy"
 )
 
 var layerWords = map[policy.Layer]string{
-	LayerVPCEndpoint:                "VPC endpoint policy",
+	policy.LayerVPCEndpoint:         "VPC endpoint policy",
 	policy.LayerSCP:                 "service control policy (SCP)",
 	policy.LayerRCP:                 "resource control policy (RCP)",
 	policy.LayerResource:            "resource-based policy of the function",
@@ -18,46 +21,93 @@ var layerWords = map[policy.Layer]string{
 	policy.LayerSessionPolicy:       "session policy",
 }
 
-// findings lists what the user should know: why each blocking layer blocks,
-// and the traps around Lambda invokes (qualifiers, service principal grants,
-// policies that are not needed).
-func findings(ev *evidence.Evidence, in *policy.Input, res *policy.Result, v *Verdict) []Finding {
+// findings lists what the user should know: why each blocking layer
+// blocks, and the traps around Lambda invokes (qualifiers, service
+// principal grants, policies that are not needed, a missing URL or role).
+// Every finding agrees with the verdict: blocking ones only under a
+// definite deny.
+func (d *diagnosis) findings(in *policy.Input, base *outcome, v *Verdict, known policy.Decision, keys keysSettlement) []Finding {
+	ev := d.ev
+	res := base.legs[0].res
 	var out []Finding
-	for _, rep := range v.Layers {
-		if !rep.Blocks {
-			continue
+	if isURLCall(ev.Request.Action) && ev.Target.NoFunctionURL {
+		out = append(out, Finding{Kind: KindNoFunctionURL, Severity: SeverityWarning,
+			Message: fmt.Sprintf("function %s has no function URL for this qualifier: a URL call cannot reach it, whatever the policies say (aws lambda create-function-url-config creates one)", ev.Target.ARN)})
+	}
+	if r := ev.Target.MissingExecutionRole; r != "" {
+		out = append(out, Finding{Kind: KindExecutionRoleMissing, Severity: SeverityWarning,
+			Message: fmt.Sprintf("the function's execution role %s no longer exists: the function cannot run, whatever the policies say; give it an existing role (aws lambda update-function-configuration --role)", r)})
+	}
+	if r := ev.Caller.AsSessionOf; r != "" {
+		out = append(out, Finding{Kind: KindDiagnosedAsSession, Severity: SeverityInfo,
+			Message: fmt.Sprintf("the caller was given as the role %s; calls come from sessions of a role, so the verdict is for its session %s (a resource policy statement naming one particular session would be judged for that session alone)", r, ev.Request.Caller)})
+	}
+	if v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny {
+		for _, rep := range v.Layers {
+			if rep.Blocks {
+				out = append(out, d.blockingFinding(rep, in, v))
+			}
 		}
-		out = append(out, blockingFinding(rep, in, v))
 	}
 	out = append(out, servicePrincipalGrants(res, &in.Request)...)
-	out = append(out, grantKindFindings(res)...)
+	out = append(out, grantKindFindings(res, v)...)
 	out = append(out, unscopedServiceGrants(res)...)
-	if f := qualifiedCallWarning(in, res, v); f != nil {
+	if f := d.qualifiedCallWarning(in, base, v); f != nil {
 		out = append(out, *f)
 	}
-	if f := notNeeded(res, v); f != nil {
+	if f := notNeeded(base, v); f != nil {
 		out = append(out, *f)
 	}
 	if v.Simulator.AgreesWithLocal != nil && !*v.Simulator.AgreesWithLocal {
-		out = append(out, Finding{Kind: "simulatorDisagrees", Severity: SeverityWarning, Layer: policy.LayerIdentity,
+		out = append(out, Finding{Kind: KindSimulatorDisagrees, Severity: SeverityWarning, Layer: policy.LayerIdentity,
 			Message: fmt.Sprintf("AWS's policy simulator decided %s for the identity side, the local engine did not; the verdict follows the simulator. Check for policies the tool could not read, or report the case.", ev.Simulation.Decision)})
 	}
-	if ev.Simulation != nil && len(ev.Simulation.MissingContextValues) > 0 {
-		out = append(out, Finding{Kind: "missingContext", Severity: SeverityInfo,
-			Message: fmt.Sprintf("the simulator evaluated without values for %s; pass them with --context KEY=VALUE for an exact answer", strings.Join(ev.Simulation.MissingContextValues, ", "))})
+	if sim := ev.Simulation; sim != nil && len(sim.MissingContextValues) > 0 {
+		msg := fmt.Sprintf("the simulator evaluated without values for %s; pass them with --context KEY=VALUE for an exact answer", strings.Join(sim.MissingContextValues, ", "))
+		if d.sim == nil {
+			msg = "the simulator's answer was not used: " + d.simNote
+		}
+		out = append(out, Finding{Kind: KindMissingContext, Severity: SeverityInfo, Message: msg})
 	}
 	if strings.EqualFold(ev.Request.Action, "lambda:InvokeAsync") {
-		out = append(out, Finding{Kind: "invokeAsyncDeprecated", Severity: SeverityInfo,
+		out = append(out, Finding{Kind: KindInvokeAsyncDeprecated, Severity: SeverityInfo,
 			Message: "InvokeAsync is a deprecated API; an asynchronous call is Invoke with InvocationType Event, authorized as lambda:InvokeFunction"})
 	}
 	if ev.Organization != nil && len(ev.Organization.RCPs) > 0 && !rcpApplies(ev.Request.Action) {
-		out = append(out, Finding{Kind: "rcpNotApplicable", Severity: SeverityInfo, Layer: policy.LayerRCP,
+		out = append(out, Finding{Kind: KindRCPNotApplicable, Severity: SeverityInfo, Layer: policy.LayerRCP,
 			Message: fmt.Sprintf("the organization's RCPs were not evaluated: RCPs apply only to a subset of AWS services, and %s is not among them", serviceOf(ev.Request.Action))})
 	}
-	if len(out) == 0 {
+	out = append(out, d.unreadableFindings()...)
+	if len(keys.deciding) > 0 {
+		out = append(out, d.keysFinding(in, known, keys))
+	}
+	out = append(out, d.messageFindings(v)...)
+	if out == nil {
 		return []Finding{}
 	}
 	return out
+}
+
+// keysFinding says which request-time keys the verdict turns on.
+func (d *diagnosis) keysFinding(in *policy.Input, known policy.Decision, keys keysSettlement) Finding {
+	outcomes := keys.outcomes
+	if len(outcomes) > 3 {
+		outcomes = outcomes[:3]
+	}
+	msg := fmt.Sprintf("the verdict turns on %s, which the tool cannot know: %s; pass the real value with %s",
+		strings.Join(keys.deciding, ", "), strings.Join(outcomes, "; "), keysFlag(in))
+	if !slices.ContainsFunc(keys.deciding, alwaysSentKey) {
+		msg = fmt.Sprintf("the verdict turns on %s: %s when absent, but %s; pass the real value with %s",
+			strings.Join(keys.deciding, ", "), known, strings.Join(outcomes, "; "), keysFlag(in))
+	}
+	return Finding{Kind: KindDependsOnContext, Severity: SeverityWarning, Message: msg}
+}
+
+func keysFlag(in *policy.Input) string {
+	if in.Request.Kind() == policy.KindService {
+		return "--source-arn and --source-account (or --context KEY=VALUE)"
+	}
+	return "--context KEY=VALUE"
 }
 
 // rcpServices are the services whose resources RCPs restrict (AWS
@@ -75,23 +125,35 @@ func serviceOf(action string) string {
 	return s
 }
 
-func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
-	f := Finding{Kind: "blocked", Severity: SeverityBlocking, Layer: rep.Layer}
+// blockingFinding says why one blocking layer blocks, from its report.
+func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
+	f := Finding{Kind: KindBlocked, Severity: SeverityBlocking, Layer: rep.Layer}
 	name := layerWords[rep.Layer]
-	switch rep.Result {
-	case "denies":
-		f.Kind = "explicitDeny"
+	action := cmp.Or(rep.Action, in.Request.Action)
+	if rep.Source == SourceMessage {
+		f.Kind = KindMessageLayerNotRead
+		f.Message = fmt.Sprintf("the message says the %s denied the call; the tool cannot read it, so AWS's message is the authority here: fix it there", name)
+		if rep.Layer == policy.LayerSCP {
+			f.Message += ". SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
+		}
+		if rep.Layer == policy.LayerVPCEndpoint {
+			f.Message += ": check the policy of the VPC endpoint the call went through (aws ec2 describe-vpc-endpoints)"
+		}
+		return f
+	}
+	if rep.Result == ResultDenies {
+		f.Kind = KindExplicitDeny
 		if len(rep.Statements) == 0 {
 			// Only AWS's simulator saw this Deny: in a policy the tool could
 			// not read, or in an SCP, whose documents it does not read.
-			f.Message = fmt.Sprintf("AWS's policy simulator reports an explicit Deny in the %s for this call%s; the tool could not read the statement itself", name, simulatorSources(v))
+			f.Message = fmt.Sprintf("AWS's policy simulator reports an explicit Deny in the %s for this call%s; the tool could not read the statement itself", name, d.simulatorSources())
 			if rep.Layer == policy.LayerSCP {
 				f.Message += ". SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
 			}
 			return f
 		}
 		st := rep.Statements[0]
-		f.Message = fmt.Sprintf("an explicit Deny in the %s %q, statement %s, matches this call, and a Deny wins over every Allow", name, st.Policy, statementName(st))
+		f.Message = fmt.Sprintf("an explicit Deny in the %s %q, statement %s, matches %s, and a Deny wins over every Allow", name, st.Policy, statementName(st), action)
 		if len(st.Reasons) > 0 {
 			f.Message += ": " + strings.Join(st.Reasons, "; ")
 		}
@@ -99,20 +161,27 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 			f.Message += fmt.Sprintf(" (%d Deny statements match)", len(rep.Statements))
 		}
 		if rep.Layer == policy.LayerSCP || rep.Layer == policy.LayerRCP {
-			f.Message += ". evidence.Organization policies are owned by the management account: ask its administrators"
+			f.Message += ". Organization policies are owned by the management account: ask its administrators"
 		}
 		return f
 	}
 	switch {
+	case rep.Layer == policy.LayerResource && v.Caller.Kind == policy.KindAnonymous:
+		f.Message = fmt.Sprintf("no statement of the %s allows an anonymous caller (Principal \"*\") to call %s", name, action)
 	case rep.Layer == policy.LayerResource && v.CrossAccount:
-		f.Kind = "crossAccount"
-		f.Message = fmt.Sprintf("the call crosses accounts (%s -> %s), so the function's resource-based policy must also allow it, and no statement allows %s", v.Caller.Account, v.Target.Account, v.Caller.Principal)
+		f.Kind = KindCrossAccount
+		f.Message = fmt.Sprintf("the call crosses accounts (%s -> %s), so the function's resource-based policy must also allow it, and no statement allows %s to call %s", v.Caller.Account, v.Target.Account, v.Caller.Principal, action)
 	case rep.Layer == policy.LayerResource:
-		f.Message = fmt.Sprintf("no statement of the %s allows %s", name, v.Caller.Principal)
+		f.Message = fmt.Sprintf("no statement of the %s allows %s to call %s", name, v.Caller.Principal, action)
+	case rep.Layer == policy.LayerSessionPolicy && v.Caller.Kind == policy.KindFederatedUser && len(in.SessionPolicies) == 0:
+		f.Message = "the federated user session was created without a session policy, so it has no permissions (GetFederationToken: \"If you do not pass a policy to this operation, the resulting temporary credentials have no effective permissions\"), except where a resource-based policy names the session itself"
 	case rep.Source == SourceSimulator && len(rep.Statements) == 0:
-		f.Message = fmt.Sprintf("AWS's policy simulator reports that no %s allows %s on %s", name, in.Request.Action, in.Request.Resource)
+		f.Message = fmt.Sprintf("AWS's policy simulator reports that no %s allows %s on %s", name, action, in.Request.Resource)
 	default:
-		f.Message = fmt.Sprintf("no %s allows %s on %s", name, in.Request.Action, in.Request.Resource)
+		f.Message = fmt.Sprintf("no %s allows %s on %s", name, action, in.Request.Resource)
+	}
+	if action != in.Request.Action && strings.EqualFold(action, actionInvoke) {
+		f.Message += " (a function URL call needs lambda:InvokeFunction as well as lambda:InvokeFunctionUrl, since October 2025)"
 	}
 	if rep.Layer == policy.LayerIdentity && v.CrossAccount {
 		f.Message += fmt.Sprintf("; the call crosses accounts (%s -> %s), so both sides must allow: the caller's identity policy as well as the function's resource policy", v.Caller.Account, v.Target.Account)
@@ -121,15 +190,16 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 		f.Message += " (the caller has no identity-based policies)"
 	}
 	if rep.Layer == policy.LayerPermissionsBoundary {
-		kind, name := entityName(v.Caller.Entity)
-		f.Message += fmt.Sprintf("; the boundary is set on the %s (aws iam get-%s --%s-name %s shows it) and is usually managed by a platform or security team", kind, kind, kind, name)
+		if kind, entity, ok := arn.Entity(v.Caller.Entity); ok {
+			f.Message += fmt.Sprintf("; the boundary is set on the %s (aws iam get-%s --%s-name %s shows it) and is usually managed by a platform or security team", kind, kind, kind, fixtext.Quote(entity))
+		}
 	}
 	if rep.Layer == policy.LayerSCP && rep.Source == SourceSimulator && len(rep.Statements) == 0 {
 		f.Message += "; SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
 	}
 	if len(rep.Statements) > 0 {
 		st := rep.Statements[0]
-		if st.Status == "closest" && len(st.Reasons) > 0 {
+		if st.Status == StatusClosest && len(st.Reasons) > 0 {
 			// The first reason only: the layer's statements carry them all.
 			f.Message += fmt.Sprintf(". Closest: %q statement %s: %s", st.Policy, statementName(st), st.Reasons[0])
 		}
@@ -140,6 +210,15 @@ func blockingFinding(rep LayerReport, in *policy.Input, v *Verdict) Finding {
 func statementName(st StatementReport) string {
 	if st.Sid != "" {
 		return fmt.Sprintf("%d (%s)", st.Statement, st.Sid)
+	}
+	return fmt.Sprint(st.Statement)
+}
+
+// traceName names a statement of the engine's trace by its Sid, or its
+// index.
+func traceName(st policy.StatementTrace) string {
+	if st.Sid != "" {
+		return st.Sid
 	}
 	return fmt.Sprint(st.Statement)
 }
@@ -165,12 +244,8 @@ func servicePrincipalGrants(res *policy.Result, req *policy.Request) []Finding {
 			if f.Element != policy.ElemPrincipal || f.Reason != "" || !allServices(f.Values) {
 				continue
 			}
-			name := fmt.Sprint(st.Statement)
-			if st.Sid != "" {
-				name = st.Sid
-			}
-			out = append(out, Finding{Kind: "servicePrincipalGrant", Severity: SeverityInfo, Layer: policy.LayerResource,
-				Message: fmt.Sprintf("resource policy statement %s grants %s, a service principal: it does not apply to %s (%s)", name, strings.TrimPrefix(list(f.Values), "Service:"), article(res.Kind), req.Principal)})
+			out = append(out, Finding{Kind: KindServicePrincipalGrant, Severity: SeverityInfo, Layer: policy.LayerResource,
+				Message: fmt.Sprintf("resource policy statement %s grants %s, a service principal: it does not apply to %s (%s)", traceName(st), strings.TrimPrefix(list(f.Values), "Service:"), article(res.Kind), req.Principal)})
 		}
 	}
 	return out
@@ -185,24 +260,31 @@ func allServices(values []string) bool {
 	return len(values) > 0
 }
 
+// probeQualifiers stand for the qualified calls an alias or a version makes:
+// a version number and an alias name no policy is likely to name.
+var probeQualifiers = []string{"1", "why-denied-alias"}
+
 // qualifiedCallWarning: an allowed unqualified call whose grant does not
 // cover qualified calls (aliases, versions) is a deploy away from denial,
 // e.g. when AutoPublishAlias is turned on.
-func qualifiedCallWarning(in *policy.Input, res *policy.Result, v *Verdict) *Finding {
+func (d *diagnosis) qualifiedCallWarning(in *policy.Input, base *outcome, v *Verdict) *Finding {
+	res := base.legs[0].res
 	// Only where the identity policy is what allows: a function's resource
 	// policy is per qualifier, and its fix is another add-permission.
 	if v.Decision != policy.Allowed || !res.Layer(policy.LayerIdentity).Allows || res.Layer(policy.LayerResource).Grant != policy.MatchNone {
 		return nil
 	}
-	unq, qual, ok := functionParts(in.Request.Resource)
+	unq, qual, ok := arn.Function(in.Request.Resource)
 	if !ok || qual != "" {
 		return nil
 	}
-	alt := *in
-	alt.Request.Resource = unq + ":live"
-	if r := policy.Evaluate(&alt); r.Decision != policy.Allowed {
-		return &Finding{Kind: "qualifiedCallsDenied", Severity: SeverityWarning, Layer: firstOr(r.BlockedBy, policy.LayerIdentity),
-			Message: fmt.Sprintf("this unqualified call is allowed, but a call to an alias or a version of the function (as with SAM's AutoPublishAlias) would be denied (%s): the identity policy's Resource names only the unqualified ARN; %s:* covers qualified calls", r.Decision, unq)}
+	for _, q := range probeQualifiers {
+		alt := *in
+		alt.Request.Resource = unq + ":" + q
+		if r, blocked, _ := d.decide(&alt); r != policy.Allowed && r != DecisionUnknown {
+			return &Finding{Kind: KindQualifiedCallsDenied, Severity: SeverityWarning, Layer: firstOr(blocked, policy.LayerIdentity),
+				Message: fmt.Sprintf("this unqualified call is allowed, but a call to an alias or a version of the function (as with SAM's AutoPublishAlias) would be denied (%s): the identity policy's Resource does not cover qualified calls; %s:* covers every alias and version", r, unq)}
+		}
 	}
 	return nil
 }
@@ -215,79 +297,35 @@ func firstOr(ls []policy.Layer, def policy.Layer) policy.Layer {
 }
 
 // notNeeded says what the user need not add: in one account an identity
-// Allow suffices, no resource policy is needed.
-func notNeeded(res *policy.Result, v *Verdict) *Finding {
-	if res.Kind == policy.KindService || res.CrossAccount {
+// Allow suffices, no resource policy is needed. Only where it is true of
+// the whole call: not under an explicit deny, and for a function URL call
+// not unless every check is allowed by the identity side.
+func notNeeded(base *outcome, v *Verdict) *Finding {
+	res := base.legs[0].res
+	if res.Kind == policy.KindService || res.Kind == policy.KindAnonymous || res.CrossAccount {
 		return nil
 	}
-	id := res.Layer(policy.LayerIdentity)
-	resource := res.Layer(policy.LayerResource)
-	if id.Allows && resource.Grant == policy.MatchNone {
-		return &Finding{Kind: "resourcePolicyNotNeeded", Severity: SeverityInfo, Layer: policy.LayerResource,
-			Message: "caller and function are in the same account, and an identity-based policy allows the call: no resource-based policy (lambda add-permission) is needed"}
+	identityAllowsAll := true
+	for _, l := range base.legs {
+		id, resource := l.outcome(policy.LayerIdentity), l.outcome(policy.LayerResource)
+		identityAllowsAll = identityAllowsAll && id.Allows && !id.Denies && resource.Grant == policy.MatchNone
 	}
-	if !id.Allows && v.Decision != policy.Allowed && res.Blocks(policy.LayerIdentity) {
-		return &Finding{Kind: "resourcePolicyNotNeeded", Severity: SeverityInfo, Layer: policy.LayerIdentity,
+	switch {
+	case v.Decision == policy.Allowed && identityAllowsAll:
+		return &Finding{Kind: KindResourcePolicyNotNeeded, Severity: SeverityInfo, Layer: policy.LayerResource,
+			Message: "caller and function are in the same account, and an identity-based policy allows the call: no resource-based policy (lambda add-permission) is needed"}
+	case v.Decision == policy.ImplicitDeny && slices.Contains(v.BlockedBy, policy.LayerIdentity):
+		return &Finding{Kind: KindResourcePolicyNotNeeded, Severity: SeverityInfo, Layer: policy.LayerIdentity,
 			Message: "caller and function are in the same account: an Allow in the caller's identity-based policy is enough; a resource-based policy is needed only for other accounts or AWS services"}
 	}
 	return nil
-}
-
-// functionURLCheck: since October 2025, invoking a function URL needs
-// lambda:InvokeFunction as well as lambda:InvokeFunctionUrl.
-func functionURLCheck(in *policy.Input) *Finding {
-	if !strings.EqualFold(in.Request.Action, "lambda:InvokeFunctionUrl") {
-		return nil
-	}
-	alt := *in
-	alt.Request.Action = "lambda:InvokeFunction"
-	// The InvokeFunction check of a URL call carries
-	// lambda:InvokedViaFunctionUrl (add-permission --invoked-via-function-url).
-	ctx := policy.Context{"lambda:InvokedViaFunctionUrl": {"true"}}
-	for k, vals := range in.Request.Context {
-		ctx[k] = vals
-	}
-	alt.Request.Context = ctx
-	r := policy.Evaluate(&alt)
-	if r.Decision == policy.Allowed {
-		return nil
-	}
-	return &Finding{Kind: "functionUrlNeedsInvokeFunction", Severity: SeverityBlocking, Layer: firstOr(r.BlockedBy, policy.LayerIdentity),
-		Message: fmt.Sprintf("function URLs also require lambda:InvokeFunction (since October 2025), and it is not allowed (%s by %s)", r.Decision, joinLayers(r.BlockedBy))}
-}
-
-func joinLayers(ls []policy.Layer) string {
-	s := make([]string, len(ls))
-	for i, l := range ls {
-		s[i] = string(l)
-	}
-	return strings.Join(s, ", ")
-}
-
-// summarize is the verdict in one sentence.
-func summarize(v *Verdict) string {
-	switch v.Decision {
-	case policy.Allowed:
-		for _, rep := range v.Layers {
-			if rep.Result == "allows" && (rep.Layer == policy.LayerIdentity || rep.Layer == policy.LayerResource) && len(rep.Statements) > 0 {
-				st := rep.Statements[0]
-				return fmt.Sprintf("ALLOWED: %s may call %s on %s (%s %q, statement %s)", v.Caller.Principal, v.Request.Action, v.Request.Resource, layerWords[rep.Layer], st.Policy, statementName(st))
-			}
-		}
-		return fmt.Sprintf("ALLOWED: %s may call %s on %s", v.Caller.Principal, v.Request.Action, v.Request.Resource)
-	}
-	words := make([]string, len(v.BlockedBy))
-	for i, l := range v.BlockedBy {
-		words[i] = layerWords[l]
-	}
-	return fmt.Sprintf("DENIED (%s) by the %s", v.Decision, strings.Join(words, " and the "))
 }
 
 // grantKindFindings explain resource policy grants whose principal form
 // decides the outcome: a grant to the role ARN is limited by the boundary
 // and session policies where one to the session ARN is not; a grant to the
 // account delegates to the account's identity policies.
-func grantKindFindings(res *policy.Result) []Finding {
+func grantKindFindings(res *policy.Result, v *Verdict) []Finding {
 	resource := res.Layer(policy.LayerResource)
 	if resource == nil || !resource.Applies || res.Kind == policy.KindService {
 		return nil
@@ -296,14 +334,14 @@ func grantKindFindings(res *policy.Result) []Finding {
 	switch resource.Grant {
 	case policy.MatchRole:
 		for _, l := range []policy.Layer{policy.LayerPermissionsBoundary, policy.LayerSessionPolicy} {
-			if res.Blocks(l) {
-				out = append(out, Finding{Kind: "roleGrantLimited", Severity: SeverityInfo, Layer: policy.LayerResource,
+			if slices.Contains(v.BlockedBy, l) {
+				out = append(out, Finding{Kind: KindRoleGrantLimited, Severity: SeverityInfo, Layer: policy.LayerResource,
 					Message: fmt.Sprintf("the resource policy names the role ARN, so its grant is limited by the %s; a grant that names the session ARN would not be (a session ARN names one session: for a Lambda function's role, the session is named after the function)", layerWords[l])})
 			}
 		}
 	case policy.MatchAccount:
-		if !res.CrossAccount && res.Blocks(policy.LayerIdentity) {
-			out = append(out, Finding{Kind: "accountGrant", Severity: SeverityInfo, Layer: policy.LayerResource,
+		if !res.CrossAccount && slices.Contains(v.BlockedBy, policy.LayerIdentity) {
+			out = append(out, Finding{Kind: KindAccountGrant, Severity: SeverityInfo, Layer: policy.LayerResource,
 				Message: "the resource policy names the account (its root or ID), not the caller: that delegates the decision to the account's identity policies and grants nothing by itself, so the caller's identity policy must allow the call"})
 		}
 	}
@@ -311,12 +349,12 @@ func grantKindFindings(res *policy.Result) []Finding {
 }
 
 // simulatorSources names the policies the simulator reported as deciding.
-func simulatorSources(v *Verdict) string {
-	if v.simulation == nil || len(v.simulation.MatchedStatements) == 0 {
+func (d *diagnosis) simulatorSources() string {
+	if d.sim == nil || len(d.sim.MatchedStatements) == 0 {
 		return ""
 	}
 	var ids []string
-	for _, m := range v.simulation.MatchedStatements {
+	for _, m := range d.sim.MatchedStatements {
 		ids = append(ids, m.SourcePolicyID)
 	}
 	return " (in " + strings.Join(ids, ", ") + ")"
@@ -347,23 +385,21 @@ func unscopedServiceGrants(res *policy.Result) []Finding {
 			case "aws:sourcearn":
 				hasArn = true
 				for _, v := range c.Values {
-					s3Arn = s3Arn || strings.HasPrefix(v, "arn:aws:s3:::")
+					if a, ok := arn.Parse(v); ok && a.Service == "s3" && a.Account == "" {
+						s3Arn = true
+					}
 				}
 			case "aws:sourceaccount", "aws:sourceowner":
 				hasAccount = true
 			}
 		}
-		name := fmt.Sprint(st.Statement)
-		if st.Sid != "" {
-			name = st.Sid
-		}
 		switch {
 		case !hasArn && !hasAccount:
-			out = append(out, Finding{Kind: "unscopedServiceGrant", Severity: SeverityWarning, Layer: policy.LayerResource,
-				Message: fmt.Sprintf("resource policy statement %s lets the service call the function on behalf of any resource in any account: add aws:SourceArn and aws:SourceAccount conditions (add-permission --source-arn --source-account)", name)})
+			out = append(out, Finding{Kind: KindUnscopedServiceGrant, Severity: SeverityWarning, Layer: policy.LayerResource,
+				Message: fmt.Sprintf("resource policy statement %s lets the service call the function on behalf of any resource in any account: add aws:SourceArn and aws:SourceAccount conditions (add-permission --source-arn --source-account)", traceName(st))})
 		case s3Arn && !hasAccount:
-			out = append(out, Finding{Kind: "unscopedServiceGrant", Severity: SeverityWarning, Layer: policy.LayerResource,
-				Message: fmt.Sprintf("resource policy statement %s names the bucket but not its account: a bucket ARN carries no account, so add an aws:SourceAccount condition (add-permission --source-account)", name)})
+			out = append(out, Finding{Kind: KindUnscopedServiceGrant, Severity: SeverityWarning, Layer: policy.LayerResource,
+				Message: fmt.Sprintf("resource policy statement %s names the bucket but not its account: a bucket ARN carries no account, so add an aws:SourceAccount condition (add-permission --source-account)", traceName(st))})
 		}
 	}
 	return out

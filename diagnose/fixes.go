@@ -1,12 +1,15 @@
 package diagnose
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/fixtext"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -19,9 +22,11 @@ type candidate struct {
 	// widens: the change may open more than the request (narrowing a Deny
 	// exempts the caller from all of it); the probes then describe what
 	// else opens instead of rejecting the fix.
-	widens  bool
-	fix     Fix
-	finding int // index of the finding it belongs to
+	widens bool
+	// descriptions, caveats, commands and snippets of the parts, in order.
+	descriptions, caveats, cli, cfn []string
+	changes                         []evidence.Change
+	finding                         int // index of the finding it belongs to
 }
 
 // maxFixesPerFinding keeps the output short: the first (narrowest) fixes.
@@ -29,35 +34,39 @@ const maxFixesPerFinding = 3
 
 // proposeFixes attaches verified fixes to the findings of a denied verdict.
 // Every candidate is applied to a copy of the evidence (evidence.Apply) and
-// the copy diagnosed again: a fix is shown only if the request becomes
-// allowed, and only if the same change does not also allow a call to
-// another function or another action that was denied before (it grants
-// nothing beyond the request).
-func proposeFixes(ev *evidence.Evidence, in *policy.Input, res *policy.Result, v *Verdict) {
-	if v.Decision == policy.Allowed {
-		return
+// the copy decided again the same way the request was: a fix is shown only
+// if the request becomes allowed, and only if the same change does not also
+// allow a call to another function or another action that was denied
+// before (it grants nothing beyond the request).
+func (d *diagnosis) proposeFixes(in *policy.Input, base *outcome, v *Verdict) {
+	// Layers that block only by what the simulator or a pasted message says
+	// (SCPs whose documents were not read, say) cannot be fixed by a change
+	// elsewhere: a fix must change them, and none can.
+	var local []policy.Layer
+	for _, l := range base.legs {
+		local = append(local, l.res.BlockedBy...)
 	}
-	localBlocked := policy.Evaluate(in).BlockedBy
-	// Layers only the simulator saw blocking (SCPs whose documents were not
-	// read, say) cannot be fixed by a change elsewhere.
-	var simOnly []policy.Layer
+	var unfixable []policy.Layer
 	for _, l := range v.BlockedBy {
-		if !slices.Contains(localBlocked, l) {
-			simOnly = append(simOnly, l)
+		if !slices.Contains(local, l) {
+			unfixable = append(unfixable, l)
 		}
 	}
-	fx := fixer{ev: ev, in: in, res: res, v: v}
+	fx := fixer{d: d, in: in, base: base, v: v}
 	var shown [][]string
 	for _, c := range fx.candidates() {
 		if c.finding < 0 || len(v.Findings[c.finding].Fixes) >= maxFixesPerFinding {
 			continue
 		}
-		if containsAll(c.ids, shown) || !fx.verify(&c, simOnly) {
+		if containsAll(c.ids, shown) || !fx.verify(&c, unfixable) {
+			continue
+		}
+		fix, err := fx.write(c)
+		if err != nil {
 			continue
 		}
 		shown = append(shown, c.ids)
-		c.fix.Verified = true
-		v.Findings[c.finding].Fixes = append(v.Findings[c.finding].Fixes, c.fix)
+		v.Findings[c.finding].Fixes = append(v.Findings[c.finding].Fixes, fix)
 	}
 }
 
@@ -79,10 +88,10 @@ func containsAll(ids []string, sets [][]string) bool {
 }
 
 type fixer struct {
-	ev  *evidence.Evidence
-	in  *policy.Input
-	res *policy.Result
-	v   *Verdict
+	d    *diagnosis
+	in   *policy.Input
+	base *outcome
+	v    *Verdict
 }
 
 // findingFor returns the index of the first blocking finding about layer l.
@@ -95,20 +104,37 @@ func (f *fixer) findingFor(l policy.Layer) int {
 	return -1
 }
 
+// actionsFor are the actions layer l does not allow: those of the checks it
+// blocks (a function URL call has two).
+func (f *fixer) actionsFor(l policy.Layer) []string {
+	var out []string
+	for _, lg := range f.base.legs {
+		if slices.Contains(lg.blockedBy, l) {
+			out = append(out, lg.action)
+		}
+	}
+	if len(out) == 0 {
+		for _, lg := range f.base.legs {
+			out = append(out, lg.action)
+		}
+	}
+	return out
+}
+
 // candidates lists the fixes to try, least privilege first: one option per
 // blocking layer, combined when several layers block.
 func (f *fixer) candidates() []candidate {
 	req := f.in.Request
-	unq, qual, isFn := functionParts(req.Resource)
-	actions := []string{req.Action}
-	if strings.EqualFold(req.Action, "lambda:InvokeFunctionUrl") {
-		actions = append(actions, "lambda:InvokeFunction")
-	}
+	unq, qual, isFn := arn.Function(req.Resource)
 	var parts [][]candidate
 	for _, l := range f.v.BlockedBy {
+		actions := f.actionsFor(l)
 		var grants []candidate
 		switch l {
 		case policy.LayerIdentity:
+			if f.conditionsOnly(l) {
+				break
+			}
 			resources := [][]string{{req.Resource}}
 			if isFn && qual != "" {
 				resources = append(resources, []string{unq, unq + ":*"})
@@ -123,9 +149,13 @@ func (f *fixer) candidates() []candidate {
 				grants = append(grants, c)
 			}
 		case policy.LayerPermissionsBoundary:
-			grants = append(grants, f.boundaryGrant(actions))
+			if !f.conditionsOnly(l) {
+				grants = append(grants, f.boundaryGrant(actions))
+			}
 		case policy.LayerSessionPolicy:
-			grants = append(grants, f.sessionGrant(actions))
+			if !f.conditionsOnly(l) {
+				grants = append(grants, f.sessionGrant(actions))
+			}
 		}
 		opts := grants
 		if f.layerDenies(l) {
@@ -139,8 +169,8 @@ func (f *fixer) candidates() []candidate {
 			}
 		}
 		if len(opts) == 0 {
-			// SCPs and RCPs belong to the organization: no change of ours
-			// can be proposed for them.
+			// SCPs and RCPs belong to the organization, and a grant would
+			// drop a condition the policies set: no change is proposed.
 			return nil
 		}
 		parts = append(parts, opts)
@@ -151,9 +181,35 @@ func (f *fixer) candidates() []candidate {
 	return combine(parts)
 }
 
+// conditionsOnly reports whether a statement of layer l covers the call's
+// action and resource and fails only on its conditions: a grant without
+// them would remove a guardrail the user did not ask about (a source IP
+// range, a tag), so none is proposed; the finding names the condition.
+func (f *fixer) conditionsOnly(l policy.Layer) bool {
+	for _, lg := range f.base.legs {
+		lr := lg.res.Layer(l)
+		if lr == nil {
+			continue
+		}
+		for _, st := range lr.Statements {
+			if st.Effect != policy.Allow || st.Matched || len(st.Failures) == 0 {
+				continue
+			}
+			if !slices.ContainsFunc(st.Failures, func(m policy.Mismatch) bool { return m.Element != policy.ElemCondition }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 func (f *fixer) layerDenies(l policy.Layer) bool {
-	lr := f.res.Layer(l)
-	return lr != nil && lr.Applies && lr.Denies
+	for _, lg := range f.base.legs {
+		if lr := lg.res.Layer(l); lr != nil && lr.Applies && lr.Denies {
+			return true
+		}
+	}
+	return false
 }
 
 // combine builds the cartesian product of per-layer options, in order.
@@ -164,10 +220,14 @@ func combine(parts [][]candidate) []candidate {
 		for _, acc := range out {
 			for _, o := range opts {
 				c := candidate{
-					finding: acc.finding,
-					ids:     append(slices.Clone(acc.ids), o.ids...),
-					widens:  acc.widens || o.widens,
-					fix:     mergeFix(acc.fix, o.fix),
+					finding:      acc.finding,
+					ids:          append(slices.Clone(acc.ids), o.ids...),
+					widens:       acc.widens || o.widens,
+					descriptions: append(slices.Clone(acc.descriptions), o.descriptions...),
+					caveats:      append(slices.Clone(acc.caveats), o.caveats...),
+					cli:          append(slices.Clone(acc.cli), o.cli...),
+					cfn:          append(slices.Clone(acc.cfn), o.cfn...),
+					changes:      append(slices.Clone(acc.changes), o.changes...),
 				}
 				if c.finding < 0 {
 					c.finding = o.finding
@@ -180,41 +240,51 @@ func combine(parts [][]candidate) []candidate {
 	return out
 }
 
-func mergeFix(a, b Fix) Fix {
-	if a.Description == "" {
-		return b
+// write turns a verified candidate into the Fix the user reads.
+func (f *fixer) write(c candidate) (Fix, error) {
+	docs, err := evidence.Changed(f.d.ev, c.changes)
+	if err != nil {
+		return Fix{}, err
 	}
-	join := func(x, y, sep string) string {
-		if x == "" || y == "" {
-			return x + y
-		}
-		return x + sep + y
+	shown, err := json.MarshalIndent(docs, "", "  ")
+	if err != nil {
+		return Fix{}, err
 	}
 	return Fix{
-		Description:    a.Description + "; and " + b.Description,
-		Caveat:         join(a.Caveat, b.Caveat, "; "),
-		Statement:      "[\n" + a.Statement + ",\n" + b.Statement + "\n]",
-		CLI:            join(a.CLI, b.CLI, "\n"),
-		CloudFormation: join(a.CloudFormation, b.CloudFormation, "\n"),
-		Changes:        append(slices.Clone(a.Changes), b.Changes...),
-	}
+		Description:    strings.Join(c.descriptions, "; and "),
+		Statement:      string(shown),
+		CLI:            strings.Join(c.cli, "\n"),
+		CloudFormation: strings.Join(c.cfn, "\n"),
+		Caveat:         strings.Join(c.caveats, "; "),
+		Changes:        c.changes,
+		Verified:       true,
+	}, nil
 }
 
 // verify applies the fix to a copy of the evidence and checks that the
-// request is allowed, and that another function and another action that
-// were denied stay denied.
-func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
-	for _, l := range simOnly {
-		if !slices.ContainsFunc(c.fix.Changes, func(ch evidence.Change) bool { return ch.Layer == l }) {
+// request is allowed, decided as the request itself was (every check of
+// the call, the message's word on layers the tool cannot read, unreadable
+// layers settled), and that another function and another action that were
+// denied stay denied.
+func (f *fixer) verify(c *candidate, unfixable []policy.Layer) bool {
+	for _, l := range unfixable {
+		if !slices.ContainsFunc(c.changes, func(ch evidence.Change) bool { return ch.Layer == l }) {
 			return false
 		}
 	}
-	fixedEv, err := evidence.Apply(f.ev, c.fix.Changes)
+	fixedEv, err := evidence.Apply(f.d.ev, c.changes)
 	if err != nil {
 		return false
 	}
-	after, err := buildInput(fixedEv)
-	if err != nil || policy.Evaluate(after).Decision != policy.Allowed || functionURLCheck(after) != nil {
+	after, err := buildInput(fixedEv, f.d.now)
+	if err != nil {
+		return false
+	}
+	// The fixed evidence has no simulator answer: the change is the
+	// tool's, not AWS's.
+	check := *f.d
+	check.ev, check.sim = fixedEv, nil
+	if decision, _, _ := check.decide(after); decision != policy.Allowed {
 		return false
 	}
 	for _, probe := range probes(f.in.Request) {
@@ -226,7 +296,7 @@ func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
 			if !c.widens {
 				return false
 			}
-			c.fix.Caveat = strings.TrimPrefix(c.fix.Caveat+fmt.Sprintf("; it would also allow %s on %s", probe.Action, probe.Resource), "; ")
+			c.caveats = append(c.caveats, fmt.Sprintf("it would also allow %s on %s", probe.Action, probe.Resource))
 		}
 	}
 	return true
@@ -236,7 +306,7 @@ func (f *fixer) verify(c *candidate, simOnly []policy.Layer) bool {
 // same account and region, and an action that changes the function.
 func probes(req policy.Request) []policy.Request {
 	var out []policy.Request
-	if unq, _, ok := functionParts(req.Resource); ok {
+	if unq, _, ok := arn.Function(req.Resource); ok {
 		other := req
 		other.Resource = unq + "-other-function"
 		out = append(out, other)
@@ -251,20 +321,10 @@ func probes(req policy.Request) []policy.Request {
 type stmt struct {
 	Sid       string         `json:"Sid,omitempty"`
 	Effect    string         `json:"Effect"`
-	Principal map[string]any `json:"Principal,omitempty"`
+	Principal any            `json:"Principal,omitempty"`
 	Action    any            `json:"Action"`
 	Resource  any            `json:"Resource"`
 	Condition map[string]any `json:"Condition,omitempty"`
-}
-
-type document struct {
-	Version   string `json:"Version"`
-	Statement []stmt `json:"Statement"`
-}
-
-func indented(v any) string {
-	b, _ := json.MarshalIndent(v, "", "  ")
-	return string(b)
 }
 
 func compact(v any) json.RawMessage {
@@ -287,8 +347,8 @@ func oneOrMany(v []string) any {
 // function and qualifier it grants, so that fixes for different targets do
 // not overwrite each other: IAM names take [A-Za-z0-9+=,.@_-], up to 128.
 func fixName(resource string, suffix ...string) string {
-	unq, qual, _ := functionParts(resource)
-	name := "why-denied-" + unq[strings.LastIndexByte(unq, ':')+1:]
+	_, qual, _ := arn.Function(resource)
+	name := "why-denied-" + arn.FunctionName(resource)
 	if qual != "" {
 		name += "-" + qual
 	}
@@ -308,21 +368,10 @@ func fixName(resource string, suffix ...string) string {
 // accountNote says in which account a command is to be run, when the call
 // crosses accounts.
 func (f *fixer) accountNote(account, side string) string {
-	if !f.res.CrossAccount || account == "" {
+	if !f.base.legs[0].res.CrossAccount {
 		return ""
 	}
-	return fmt.Sprintf("# with credentials of account %s (the %s)\n", account, side)
-}
-
-// shellQuote quotes an argument for a POSIX shell when it needs it ($LATEST,
-// spaces ...).
-func shellQuote(s string) string {
-	if strings.IndexFunc(s, func(r rune) bool {
-		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":/._-=,@+", r))
-	}) < 0 {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+	return fixtext.AccountNote(account, side)
 }
 
 // identityGrant adds the statement to an inline policy of the caller's role
@@ -331,194 +380,129 @@ func shellQuote(s string) string {
 // put command replaces the whole document, so it carries the old
 // statements too.
 func (f *fixer) identityGrant(actions, resources []string) (candidate, bool) {
-	entity := f.ev.Caller.ARN
-	if entity == "" {
+	ev := f.d.ev
+	kind, name, ok := arn.Entity(ev.Caller.ARN)
+	if !ok {
 		return candidate{}, false
 	}
 	st := grantStatement(actions, resources)
 	policyName := fixName(f.in.Request.Resource)
-	full, err := withExistingStatements(f.ev.Caller.IdentityPolicies, policyName, st)
-	if err != nil {
+	change := evidence.Change{Layer: policy.LayerIdentity, Kind: evidence.AddStatement, Policy: policyName, Document: compact(st)}
+	docs, err := evidence.Changed(ev, []evidence.Change{change})
+	if err != nil || len(docs) != 1 {
 		return candidate{}, false
 	}
-	kind, name := entityName(entity)
 	desc := fmt.Sprintf("allow %s on %s in the caller's identity policy", strings.Join(actions, " and "), strings.Join(resources, " and "))
 	if len(resources) > 1 {
 		desc += " (every version and alias of the function, and the unqualified call)"
 	}
-	if len(full) > len(compact(document{Version: "2012-10-17", Statement: []stmt{st}})) {
+	if slices.ContainsFunc(ev.Caller.IdentityPolicies, func(p evidence.NamedPolicy) bool { return p.Name == policyName && p.ARN == "" }) {
 		desc += fmt.Sprintf(" (added to its existing inline policy %s, whose statements the command keeps)", policyName)
 	}
-	cli := f.accountNote(f.ev.Caller.Account, "caller's") +
-		fmt.Sprintf("aws iam put-%s-policy --%s-name %s --policy-name %s --policy-document '%s'", kind, kind, name, policyName, full)
-	var caveat string
+	c := candidate{
+		ids:          []string{"identity:" + strings.Join(resources, ",")},
+		descriptions: []string{desc},
+		cli:          []string{f.accountNote(ev.Caller.Account, "caller's") + fixtext.PutPolicy(kind, name, policyName, string(docs[0]))},
+		cfn:          []string{fixtext.IdentitySnippet(kind, policyName, actions, resources)},
+		changes:      []evidence.Change{change},
+		finding:      f.findingFor(policy.LayerIdentity),
+	}
 	if strings.HasPrefix(name, "AWSReservedSSO_") {
-		caveat = "this role is provisioned by IAM Identity Center: add the statement to the permission set's inline policy (aws sso-admin put-inline-policy-to-permission-set, then provision-permission-set); a change to the role itself is overwritten"
+		c.caveats = append(c.caveats, "this role is provisioned by IAM Identity Center: add the statement to the permission set's inline policy (aws sso-admin put-inline-policy-to-permission-set, then provision-permission-set); a change to the role itself is overwritten")
 	}
-	return candidate{
-		ids: []string{"identity:" + strings.Join(resources, ",")},
-		fix: Fix{
-			Description:    desc,
-			Caveat:         caveat,
-			Statement:      indented(json.RawMessage(full)),
-			CLI:            cli,
-			CloudFormation: identitySnippet(kind, policyName, actions, resources),
-			Changes:        []evidence.Change{{Layer: policy.LayerIdentity, Kind: evidence.AddStatement, Policy: policyName, Document: compact(st)}},
-		},
-		finding: f.findingFor(policy.LayerIdentity),
-	}, true
-}
-
-// withExistingStatements is the document of inline policy name with st
-// added: the existing one's statements first, when there is one.
-func withExistingStatements(policies []evidence.NamedPolicy, name string, st stmt) (json.RawMessage, error) {
-	for _, p := range policies {
-		if p.Name == name && p.ARN == "" {
-			return evidence.AppendStatement(p.Document, compact(st))
-		}
-	}
-	return compact(document{Version: "2012-10-17", Statement: []stmt{st}}), nil
-}
-
-// identitySnippet writes the statement as a template would: in a SAM
-// function's Policies (for the role a function runs as) and in an
-// AWS::IAM::Role's or AWS::IAM::User's Policies. Resources are literal
-// ARNs; in the function's own template, !GetAtt LOGICAL_ID.Arn (or
-// !Sub "${LOGICAL_ID.Arn}:alias") says the same.
-func identitySnippet(kind, policyName string, actions, resources []string) string {
-	var b strings.Builder
-	stmt := func(indent string) {
-		fmt.Fprintf(&b, "%s- Effect: Allow\n%s  Action:\n", indent, indent)
-		for _, a := range actions {
-			fmt.Fprintf(&b, "%s    - %s\n", indent, a)
-		}
-		fmt.Fprintf(&b, "%s  Resource:\n", indent)
-		for _, r := range resources {
-			fmt.Fprintf(&b, "%s    - %s\n", indent, r)
-		}
-	}
-	if kind == "role" {
-		b.WriteString("# AWS SAM: in the calling function's Properties\nPolicies:\n  - Statement:\n")
-		stmt("      ")
-		b.WriteString("# or CloudFormation: in the AWS::IAM::Role's Properties\n")
-	} else {
-		b.WriteString("# CloudFormation: in the AWS::IAM::User's Properties\n")
-	}
-	fmt.Fprintf(&b, "Policies:\n  - PolicyName: %s\n    PolicyDocument:\n      Version: \"2012-10-17\"\n      Statement:\n", policyName)
-	stmt("        ")
-	return strings.TrimRight(b.String(), "\n")
-}
-
-// entityName splits a role or user ARN into "role"/"user" and its name.
-func entityName(arn string) (kind, name string) {
-	a, ok := policy.ParseARN(arn)
-	if !ok {
-		return "role", "ROLE_NAME"
-	}
-	kind, rest, _ := strings.Cut(a.Resource, "/")
-	return kind, rest[strings.LastIndexByte(rest, '/')+1:]
+	return c, true
 }
 
 // resourceGrant adds statements to the function's resource policy for the
 // qualifier called, one per action as lambda add-permission writes them: to
-// the role (not the session, whose name changes), or to the service with
-// the request's source conditions. A service without a known source gets
-// no fix: a grant to a service without SourceArn or SourceAccount lets any
-// account's resources of that service invoke the function.
+// the role (not the session, whose name changes), to "*" for an anonymous
+// function URL call, or to the service with the request's source
+// conditions. A service without a known source gets no fix: a grant to a
+// service without SourceArn or SourceAccount lets any account's resources
+// of that service invoke the function.
 func (f *fixer) resourceGrant(actions []string) (candidate, bool) {
+	ev := f.d.ev
 	req := f.in.Request
-	unq, qual, _ := functionParts(req.Resource)
+	unq, qual, _ := arn.Function(req.Resource)
 	if qual == "$LATEST" {
 		// "Lambda does not support adding policies to version $LATEST."
 		return candidate{}, false
 	}
-	fnName := unq[strings.LastIndexByte(unq, ':')+1:]
-	service := req.Kind() == policy.KindService
+	kind := req.Kind()
+	service := kind == policy.KindService
 	who := req.Principal
-	if !service && f.ev.Caller.ARN != "" {
-		who = f.ev.Caller.ARN
+	switch {
+	case kind == policy.KindAnonymous:
+		who = "*"
+	case !service && ev.Caller.ARN != "":
+		who = ev.Caller.ARN
 	}
 	sourceArn, hasArn := single(req.Context, "aws:SourceArn")
 	sourceAccount, hasAccount := single(req.Context, "aws:SourceAccount")
 	if service && !hasArn && !hasAccount {
 		return candidate{}, false
 	}
-	viaURL := strings.EqualFold(req.Action, "lambda:InvokeFunctionUrl")
-	var (
-		stmts   []stmt
-		cli     []string
-		cfn     []string
-		changes []evidence.Change
-	)
+	viaURL := isURLCall(req.Action)
 	name := "function policy"
-	if f.ev.Target.ResourcePolicy != nil {
-		name = f.ev.Target.ResourcePolicy.Name
+	if ev.Target.ResourcePolicy != nil {
+		name = ev.Target.ResourcePolicy.Name
 	}
+	c := candidate{ids: []string{"resource"}, finding: f.findingFor(policy.LayerResource)}
+	var cli []string
 	for _, a := range actions {
-		short := strings.ToLower(strings.TrimPrefix(a, "lambda:"))
-		sid := fixName(req.Resource, short)
-		st := stmt{Sid: sid, Effect: "Allow", Action: a, Resource: req.Resource}
-		if service {
+		perm := fixtext.Permission{
+			Function: arn.FunctionName(req.Resource), FunctionARN: unq, Qualifier: qual,
+			StatementID: fixName(req.Resource, strings.ToLower(strings.TrimPrefix(a, "lambda:"))),
+			Action:      a, Principal: who,
+		}
+		st := stmt{Sid: perm.StatementID, Effect: "Allow", Action: a, Resource: req.Resource}
+		switch {
+		case who == "*":
+			st.Principal = "*"
+		case service:
 			st.Principal = map[string]any{"Service": who}
-		} else {
+		default:
 			st.Principal = map[string]any{"AWS": who}
 		}
 		cond := map[string]any{}
-		c := "aws lambda add-permission --function-name " + shellQuote(fnName)
-		if qual != "" {
-			c += " --qualifier " + shellQuote(qual)
-		}
-		c += fmt.Sprintf(" --statement-id %s --action %s --principal %s", sid, a, who)
-		p := fmt.Sprintf("# CloudFormation / SAM\n%s:\n  Type: AWS::Lambda::Permission\n  Properties:\n    FunctionName: %s\n    Action: %s\n    Principal: %s",
-			logicalID(sid), req.Resource, a, who)
+		stringEquals := map[string]any{}
 		if hasArn {
 			cond["ArnLike"] = map[string]any{"AWS:SourceArn": sourceArn}
-			c += " --source-arn " + shellQuote(sourceArn)
-			p += "\n    SourceArn: " + sourceArn
+			perm.SourceArn = sourceArn
 		}
 		if hasAccount {
-			cond["StringEquals"] = map[string]any{"AWS:SourceAccount": sourceAccount}
-			c += " --source-account " + sourceAccount
-			p += "\n    SourceAccount: " + sourceAccount
+			stringEquals["AWS:SourceAccount"] = sourceAccount
+			perm.SourceAccount = sourceAccount
 		}
-		if viaURL && strings.EqualFold(a, "lambda:InvokeFunctionUrl") {
-			auth := cmpOr(f.ev.Target.FunctionURLAuthType, "AWS_IAM")
-			cond["StringEquals"] = mergeCond(cond["StringEquals"], "lambda:FunctionUrlAuthType", auth)
-			c += " --function-url-auth-type " + auth
-			p += "\n    FunctionUrlAuthType: " + auth
+		if viaURL && strings.EqualFold(a, actionInvokeURL) {
+			perm.FunctionURLAuthType = cmp.Or(ev.Target.FunctionURLAuthType, "AWS_IAM")
+			stringEquals["lambda:FunctionUrlAuthType"] = perm.FunctionURLAuthType
 		}
-		if viaURL && strings.EqualFold(a, "lambda:InvokeFunction") {
+		if viaURL && strings.EqualFold(a, actionInvoke) {
 			cond["Bool"] = map[string]any{"lambda:InvokedViaFunctionUrl": "true"}
-			c += " --invoked-via-function-url"
-			p += "\n    InvokedViaFunctionUrl: true"
+			perm.InvokedViaFunctionURL = true
+		}
+		if len(stringEquals) > 0 {
+			cond["StringEquals"] = stringEquals
 		}
 		if len(cond) > 0 {
 			st.Condition = cond
 		}
-		stmts = append(stmts, st)
-		cli = append(cli, c)
-		cfn = append(cfn, p)
-		changes = append(changes, evidence.Change{Layer: policy.LayerResource, Kind: evidence.AddStatement, Policy: name, Document: compact(st)})
+		cli = append(cli, fixtext.AddPermission(perm))
+		c.cfn = append(c.cfn, fixtext.PermissionSnippet(perm))
+		c.changes = append(c.changes, evidence.Change{Layer: policy.LayerResource, Kind: evidence.AddStatement, Policy: name, Document: compact(st)})
 	}
 	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", who, strings.Join(actions, " and "))
+	if who == "*" {
+		desc = fmt.Sprintf("allow anyone (Principal \"*\") to call %s through the function URL in the function's resource policy", strings.Join(actions, " and "))
+		c.caveats = append(c.caveats, "with auth type NONE the function URL is public: this is what makes it callable without credentials")
+	}
 	if qual != "" {
 		desc += " for qualifier " + qual + " (a function's resource policy applies only to the qualifier it was added for)"
 	}
-	var shown any = stmts[0]
-	if len(stmts) > 1 {
-		shown = stmts
-	}
-	return candidate{
-		ids: []string{"resource"},
-		fix: Fix{
-			Description:    desc,
-			Statement:      indented(shown),
-			CLI:            f.accountNote(f.ev.Target.Account, "function's") + strings.Join(cli, "\n"),
-			CloudFormation: strings.Join(cfn, "\n"),
-			Changes:        changes,
-		},
-		finding: f.findingFor(policy.LayerResource),
-	}, true
+	c.descriptions = []string{desc}
+	c.cli = []string{f.accountNote(ev.Target.Account, "function's") + strings.Join(cli, "\n")}
+	return c, true
 }
 
 func single(ctx policy.Context, key string) (string, bool) {
@@ -529,64 +513,23 @@ func single(ctx policy.Context, key string) (string, bool) {
 	return v[0], true
 }
 
-func mergeCond(existing any, key, value string) map[string]any {
-	m, _ := existing.(map[string]any)
-	if m == nil {
-		m = map[string]any{}
-	}
-	m[key] = value
-	return m
-}
-
-func cmpOr(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
-// logicalID turns a name into a CloudFormation logical ID (alphanumeric).
-func logicalID(name string) string {
-	var b strings.Builder
-	up := true
-	for _, r := range name {
-		switch {
-		case r >= 'a' && r <= 'z':
-			if up {
-				r -= 'a' - 'A'
-			}
-			b.WriteRune(r)
-			up = false
-		case r >= 'A' && r <= 'Z', r >= '0' && r <= '9':
-			b.WriteRune(r)
-			up = false
-		default:
-			up = true
-		}
-	}
-	return b.String()
-}
-
 // boundaryGrant adds the action on the resource to the permissions boundary.
 func (f *fixer) boundaryGrant(actions []string) candidate {
 	req := f.in.Request
 	st := grantStatement(actions, []string{req.Resource})
-	arn, name := "BOUNDARY_POLICY_ARN", ""
-	if b := f.ev.Caller.PermissionsBoundary; b != nil {
+	policyARN, name := "BOUNDARY_POLICY_ARN", ""
+	if b := f.d.ev.Caller.PermissionsBoundary; b != nil {
 		name = b.Name
 		if b.ARN != "" {
-			arn = b.ARN
+			policyARN = b.ARN
 		}
 	}
 	return candidate{
-		ids: []string{"boundary"},
-		fix: Fix{
-			Description: fmt.Sprintf("allow %s on %s in the permissions boundary %s (boundaries are usually owned by a platform team: check with them; add the statement to the boundary's current document, and note that a managed policy keeps at most 5 versions)", strings.Join(actions, " and "), req.Resource, arn),
-			Statement:   indented(st),
-			CLI:         fmt.Sprintf("aws iam create-policy-version --policy-arn %s --set-as-default --policy-document file://boundary-with-the-statement.json", arn),
-			Changes:     []evidence.Change{{Layer: policy.LayerPermissionsBoundary, Kind: evidence.AddStatement, Policy: name, Document: compact(st)}},
-		},
-		finding: f.findingFor(policy.LayerPermissionsBoundary),
+		ids:          []string{"boundary"},
+		descriptions: []string{fmt.Sprintf("allow %s on %s in the permissions boundary %s (boundaries are usually owned by a platform team: check with them; write the boundary's document with the statement added, shown above, to the file, and note that a managed policy keeps at most 5 versions)", strings.Join(actions, " and "), req.Resource, policyARN)},
+		cli:          []string{fixtext.CreatePolicyVersion(policyARN, "boundary-with-the-statement.json")},
+		changes:      []evidence.Change{{Layer: policy.LayerPermissionsBoundary, Kind: evidence.AddStatement, Policy: name, Document: compact(st)}},
+		finding:      f.findingFor(policy.LayerPermissionsBoundary),
 	}
 }
 
@@ -595,21 +538,28 @@ func (f *fixer) sessionGrant(actions []string) candidate {
 	req := f.in.Request
 	st := grantStatement(actions, []string{req.Resource})
 	return candidate{
-		ids: []string{"session"},
-		fix: Fix{
-			Description: fmt.Sprintf("include %s on %s in the session policy passed to AssumeRole (or GetFederationToken) when the session is created", strings.Join(actions, " and "), req.Resource),
-			Statement:   indented(st),
-			Changes:     []evidence.Change{{Layer: policy.LayerSessionPolicy, Kind: evidence.AddStatement, Policy: "session policy", Document: compact(st)}},
-		},
-		finding: f.findingFor(policy.LayerSessionPolicy),
+		ids:          []string{"session"},
+		descriptions: []string{fmt.Sprintf("include %s on %s in the session policy passed to AssumeRole (or GetFederationToken) when the session is created", strings.Join(actions, " and "), req.Resource)},
+		changes:      []evidence.Change{{Layer: policy.LayerSessionPolicy, Kind: evidence.AddStatement, Policy: "session policy", Document: compact(st)}},
+		finding:      f.findingFor(policy.LayerSessionPolicy),
 	}
 }
 
 // denyExceptions narrows every Deny of layer l that matches the request.
 func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 	var opts [][]candidate
-	for _, st := range f.res.Layer(l).Statements {
-		if st.Matched && st.Effect == policy.Deny {
+	seen := map[string]bool{}
+	for _, lg := range f.base.legs {
+		lr := lg.res.Layer(l)
+		if lr == nil {
+			continue
+		}
+		for _, st := range lr.Statements {
+			key := fmt.Sprintf("%s/%d", st.Policy, st.Statement)
+			if !st.Matched || st.Effect != policy.Deny || seen[key] {
+				continue
+			}
+			seen[key] = true
 			c, ok := f.denyException(l, st)
 			if !ok {
 				return candidate{}, false
@@ -630,7 +580,7 @@ func (f *fixer) denyException(layer policy.Layer, st policy.StatementTrace) (can
 	if layer == policy.LayerSCP || layer == policy.LayerRCP {
 		return candidate{}, false
 	}
-	who, key, op := f.ev.Caller.ARN, "aws:PrincipalArn", "ArnNotEquals"
+	who, key, op := f.d.ev.Caller.ARN, "aws:PrincipalArn", "ArnNotEquals"
 	if f.in.Request.Kind() == policy.KindService {
 		who, key, op = f.in.Request.Principal, "aws:PrincipalServiceName", "StringNotEquals"
 	}
@@ -639,14 +589,11 @@ func (f *fixer) denyException(layer policy.Layer, st policy.StatementTrace) (can
 	}
 	cond := map[string]any{op: map[string]any{key: who}}
 	return candidate{
-		ids:    []string{fmt.Sprintf("deny:%s:%s:%d", layer, st.Policy, st.Statement)},
-		widens: true,
-		fix: Fix{
-			Description: fmt.Sprintf("the Deny in %q statement %d looks deliberate: only if its owner agrees that %s should be exempt, add the condition %s %s to it", st.Policy, st.Statement, who, op, key),
-			Statement:   indented(map[string]any{"Condition": cond}),
-			Caveat:      "exempting the caller from this Deny statement exempts it from everything the statement covers, not only this call",
-			Changes:     []evidence.Change{{Layer: layer, Kind: evidence.AddCondition, Policy: st.Policy, Statement: st.Statement, Document: compact(cond)}},
-		},
-		finding: f.findingFor(layer),
+		ids:          []string{fmt.Sprintf("deny:%s:%s:%d", layer, st.Policy, st.Statement)},
+		widens:       true,
+		descriptions: []string{fmt.Sprintf("the Deny in %q statement %d looks deliberate: only if its owner agrees that %s should be exempt, add the condition %s %s to it", st.Policy, st.Statement, who, op, key)},
+		caveats:      []string{"exempting the caller from this Deny statement exempts it from everything the statement covers, not only this call"},
+		changes:      []evidence.Change{{Layer: layer, Kind: evidence.AddCondition, Policy: st.Policy, Statement: st.Statement, Document: compact(cond)}},
+		finding:      f.findingFor(layer),
 	}, true
 }

@@ -1,334 +1,107 @@
 package diagnose
 
 import (
-	"regexp"
+	"fmt"
+	"slices"
 	"strings"
-	"unicode/utf8"
 
+	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
-// LayerVPCEndpoint is the policy of the VPC endpoint a request went through.
-// No evidence holds it and the policy engine does not evaluate it, but AWS
-// names it in AccessDenied messages ("... with an explicit deny in a VPC
-// endpoint policy"), so a parsed message can point at it.
-const LayerVPCEndpoint policy.Layer = "vpcEndpoint"
-
-// Denial is what an AccessDenied message says.
-//
-// AWS prints most denials as "User: CALLER is not authorized to perform:
-// ACTION on resource: RESOURCE because CONTEXT", where CONTEXT is "no TYPE
-// allows the ACTION action" (implicit deny) or "with an explicit deny in a
-// TYPE" (IAM User Guide, "Troubleshoot access denied error messages",
-// "Access denied error message examples"). The message names only one of the
-// layers that deny; the verdict names all of them.
-type Denial struct {
-	// evidence.Caller is the principal ARN as printed (it may be redacted, e.g.
-	// arn:aws:sts::***:assumed-role/R/S); "" when the message names none.
-	Caller string `json:"caller,omitempty"`
-	// Action is the action denied, e.g. lambda:InvokeFunction.
-	Action string `json:"action"`
-	// Resource is the ARN after "on resource:" as printed (IAM prints some
-	// resources as words, e.g. "role NAME"); "" when the message has none.
-	Resource string `json:"resource,omitempty"`
-	// Layer is the layer AWS named; "" when the message names none (older
-	// messages, and services that do not use the format).
-	Layer policy.Layer `json:"layer,omitempty"`
-	// Explicit is true for "with an explicit deny", false for "because no
-	// ... allows" and for messages that say neither.
-	Explicit bool `json:"explicit"`
-	// PolicyARN is the ARN of the denying policy, which AWS appends to
-	// explicit denies in same-account and same-organization requests
-	// (AWS Security Blog, "Enhanced access denied error messages with
-	// policy ARNs").
-	PolicyARN string `json:"policyArn,omitempty"`
-	// Redacted is true when the caller or resource ARN is masked or mangled
-	// (*** from CI log masking, an account such as "xxxx" or one that is not
-	// 12 digits): such an ARN cannot be looked up as printed.
-	Redacted bool `json:"redacted,omitempty"`
-	// Service is the service named by the SDK's wrapper: "Lambda" in Go's
-	// "operation error Lambda: Invoke", "AWSLambda" in Java's "(Service:
-	// AWSLambda; ...)", "Lambda" in Ruby's Aws::Lambda::Errors::...
-	Service string `json:"service,omitempty"`
-
-	// PolicyType is the policy type in AWS's words, e.g. "identity-based
-	// policy" or "service control policy".
-	PolicyType string `json:"policyType,omitempty"`
-	// Via is the layer the denying policy reached the request through:
-	// "with an explicit deny in a VPC endpoint policy transitively through a
-	// service control policy" is fixed in the SCP (IAM User Guide, "Access
-	// is denied when a VPC request fails due to another policy"), so Layer is
-	// scp and Via is vpcEndpoint.
-	Via policy.Layer `json:"via,omitempty"`
-	// Operation is the API operation named by the wrapper, e.g. Invoke.
-	Operation string `json:"operation,omitempty"`
-	// ErrorCode is the error code, e.g. AccessDeniedException (Lambda) or
-	// AccessDenied (IAM, STS, S3).
-	ErrorCode string `json:"errorCode,omitempty"`
-	// AuthorizationID identifies the denied request to the IAM
-	// GetRequestAuthorizationDetails API (IAM User Guide, "Troubleshoot access
-	// denied error messages with authorization ID").
-	AuthorizationID string `json:"authorizationId,omitempty"`
-	// EncodedMessage is the "Encoded authorization failure message" some
-	// services (EC2) append; sts:DecodeAuthorizationMessage reads it.
-	EncodedMessage string `json:"encodedMessage,omitempty"`
+// messageFindings compare a pasted AccessDenied message with the
+// diagnosis: AWS names only one blocking layer, the verdict names all of
+// them, and the evidence may be about another call or have changed since.
+// The decision already holds what the message settles (a layer the tool
+// cannot read): these findings only say how the two compare.
+func (d *diagnosis) messageFindings(v *Verdict) []Finding {
+	m := d.message
+	if m == nil {
+		return nil
+	}
+	var out []Finding
+	if mismatch := messageMismatch(d.ev, m.Caller, m.Action, m.Resource); mismatch != "" {
+		out = append(out, Finding{Kind: KindMessageMismatch, Severity: SeverityWarning,
+			Message: mismatch + ": the verdict is about the evidence file's call, not the message's"})
+	}
+	layer := m.Layer
+	if layer == "" || layer == d.messageLayer {
+		// The blocking finding of that layer already says the message
+		// decided it.
+		return out
+	}
+	switch {
+	case v.Decision == DecisionUnknown:
+	case v.Decision == policy.Allowed:
+		out = append(out, Finding{Kind: KindMessageNotReproduced, Severity: SeverityWarning, Layer: layer,
+			Message: fmt.Sprintf("the message says the %s denied the call, but the policies read now allow it: they may have changed since, IAM changes can take a few seconds to apply, or the call was made with other credentials, action or qualifier", layerWords[layer])})
+	case !slices.Contains(v.BlockedBy, layer):
+		out = append(out, Finding{Kind: KindMessageLayerDiffers, Severity: SeverityWarning, Layer: layer,
+			Message: fmt.Sprintf("the message names the %s, but the policies read now block in the %s instead: the policies may have changed since the message", layerWords[layer], joinWords(v.BlockedBy))})
+	case len(v.BlockedBy) > 1:
+		others := slices.DeleteFunc(slices.Clone(v.BlockedBy), func(l policy.Layer) bool { return l == layer })
+		out = append(out, Finding{Kind: KindMoreThanMessage, Severity: SeverityWarning, Layer: layer,
+			Message: fmt.Sprintf("the message names only the %s; the %s also blocks: fixing only what the message names will not be enough", layerWords[layer], joinWords(others))})
+	}
+	if (v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny) && m.Explicit != (v.Decision == policy.ExplicitDeny) {
+		out = append(out, Finding{Kind: KindMessageDenyKindDiffers, Severity: SeverityInfo, Layer: layer,
+			Message: fmt.Sprintf("the message reports an %s deny, the policies read now give %s", map[bool]string{true: "explicit", false: "implicit"}[m.Explicit], v.Decision)})
+	}
+	return out
 }
 
-// EncodedMessageError is returned for a message whose only details are an
-// encoded authorization failure message ("You are not authorized to perform
-// this operation. Encoded authorization failure message: ..."): only AWS can
-// decode it (STS DecodeAuthorizationMessage, which needs the
-// sts:DecodeAuthorizationMessage permission).
-type EncodedMessageError struct{ Encoded string }
-
-func (e *EncodedMessageError) Error() string {
-	return `the message's details are encoded: decode them with "aws sts decode-authorization-message --encoded-message ENCODED" (needs sts:DecodeAuthorizationMessage) and read the decoded JSON`
+func joinWords(ls []policy.Layer) string {
+	words := make([]string, len(ls))
+	for i, l := range ls {
+		words[i] = layerWords[l]
+	}
+	return strings.Join(words, " and the ")
 }
 
-// As lets errors.As see it as any other bad input (*InputError).
-func (e *EncodedMessageError) As(target any) bool {
-	if t, ok := target.(**InputError); ok {
-		*t = &InputError{Msg: e.Error()}
-		return true
+// messageMismatch says how the call a message is about differs from the
+// call in the evidence, or "" when they agree as far as the message tells.
+// ARNs masked in the message, and all ARNs when the evidence is redacted
+// (its names were replaced), are not compared.
+func messageMismatch(ev *evidence.Evidence, caller, action, resource string) string {
+	var inMessage, inEvidence []string
+	differs := func(what, message, evidence string) {
+		inMessage = append(inMessage, what+" "+message)
+		inEvidence = append(inEvidence, what+" "+evidence)
 	}
-	return false
-}
-
-// policyType matches AWS's words for a policy type: a few words ending in
-// policy or boundary ("identity-based policy", "permissions boundary", "role
-// trust policy").
-const policyType = `((?:[\w-]+ ){0,3}?(?:policy|policies|boundary|boundaries))`
-
-const expectedDenial = `expected "... is not authorized to perform: ACTION ..." as AWS prints it`
-
-var (
-	notAuthorizedRE = regexp.MustCompile(`(?i)\bis not authorized to perform\b:?`)
-	actionRE        = regexp.MustCompile(`^[\w-]+:[\w*?-]+$`)
-	onResourceRE    = regexp.MustCompile(`(?i)^on resource\b:?`)
-	implicitRE      = regexp.MustCompile(`(?i)\bbecause no ` + policyType + ` allow`)
-	explicitRE      = regexp.MustCompile(`(?i)\bexplicit deny\b(?: in (?:an?|the) ` + policyType + `\b)?`)
-	policyARNRE     = regexp.MustCompile(`^:\s*(arn:[^\s"'<>]+)`)
-	transitiveRE    = regexp.MustCompile(`(?i)^ transitively through (?:an?|the) ` + policyType + `\b`)
-	authIDRE        = regexp.MustCompile(`(?i)\bauthorization id:\s*([0-9A-Za-z]+)`)
-	encodedRE       = regexp.MustCompile(`(?i)\bencoded authorization failure message:\s*([\w+/=-]*)`)
-	accessOnlyRE    = regexp.MustCompile(`(?i)\baccess ?denied\b`)
-	goSDKRE         = regexp.MustCompile(`\boperation error ([^:,]+): (\w+),`)
-	cliRE           = regexp.MustCompile(`An error occurred \(([\w.]+)\) when calling the (\w+) operation`)
-	javaRE          = regexp.MustCompile(`\(Service: ([^;,)]+)[;,] Status Code: \d+(?:[;,] Error Code: ([^;,)]+))?`)
-	rubyRE          = regexp.MustCompile(`\bAws::(\w+)::Errors::(\w+)`)
-	apiErrorRE      = regexp.MustCompile(`\bapi error (\w+):`)
-	deniedCodeRE    = regexp.MustCompile(`\b[A-Za-z]*AccessDenied[A-Za-z]*\b`)
-	escapedChars    = strings.NewReplacer(`\"`, `"`, `\n`, " ", `\t`, " ", `\r`, " ")
-	quoteChars      = "\"'`“”‘’"
-	iamBareTypes    = map[string]bool{"role": true, "user": true, "group": true, "policy": true, "instance-profile": true}
-	denialLayers    = []struct {
-		prefix string
-		layer  policy.Layer
-	}{
-		{"identity", policy.LayerIdentity},
-		{"resource-based", policy.LayerResource},
-		{"resource based", policy.LayerResource},
-		// A role trust policy is the role's resource-based policy.
-		{"role trust", policy.LayerResource},
-		{"trust", policy.LayerResource},
-		{"permissions boundar", policy.LayerPermissionsBoundary},
-		{"permission boundar", policy.LayerPermissionsBoundary},
-		{"session", policy.LayerSessionPolicy},
-		{"service control", policy.LayerSCP},
-		{"resource control", policy.LayerRCP},
-		{"vpc endpoint", LayerVPCEndpoint},
+	if caller != "" && !ev.Redacted && !arn.Masked(caller) && !SameCaller(caller, ev) {
+		differs("caller", caller, ev.Request.Caller)
 	}
-)
-
-// ParseDenial parses a pasted AccessDenied message; an error says what was
-// expected. It accepts the message as AWS prints it and as the CLI and SDKs
-// wrap it ("An error occurred (AccessDeniedException) when calling the
-// Invoke operation: ...", "operation error Lambda: Invoke, ... api error
-// AccessDeniedException: ...", "... (Service: AWSLambda; Status Code: 403;
-// ...)"), across line breaks, quotes and JSON escapes. Errors are
-// *InputError, or *EncodedMessageError when only an encoded message is there.
-func ParseDenial(msg string) (*Denial, error) {
-	s := strings.Join(strings.Fields(escapedChars.Replace(msg)), " ")
-	if s == "" {
-		return nil, &InputError{Msg: "empty message: " + expectedDenial}
+	// Action names are case-insensitive (IAM User Guide, "IAM JSON policy
+	// elements: Action").
+	if action != "" && !strings.EqualFold(action, ev.Request.Action) {
+		differs("action", action, ev.Request.Action)
 	}
-	encoded := encodedRE.FindStringSubmatch(s)
-	loc := notAuthorizedRE.FindStringIndex(s)
-	if loc == nil {
-		switch {
-		case encoded != nil:
-			return nil, &EncodedMessageError{Encoded: encoded[1]}
-		case accessOnlyRE.MatchString(s):
-			return nil, &InputError{Msg: `the message says only "Access Denied" and names no caller or action: ` + expectedDenial}
-		}
-		return nil, &InputError{Msg: "not an AccessDenied message: " + expectedDenial}
+	cutOff := arn.CutOff(resource) && strings.HasPrefix(ev.Request.Resource, resource)
+	if resource != "" && !ev.Redacted && !arn.Masked(resource) && resource != ev.Request.Resource && !cutOff {
+		differs("resource", resource, ev.Request.Resource)
 	}
-	d := &Denial{Caller: callerBefore(s[:loc[0]])}
-	rest := s[loc[1]:]
-	// A pasted log may repeat the message; read the first one.
-	if next := notAuthorizedRE.FindStringIndex(rest); next != nil {
-		rest = rest[:next[0]]
-	}
-	d.Action, rest = nextToken(rest)
-	if !actionRE.MatchString(d.Action) {
-		return nil, &InputError{Msg: `AccessDenied message without an action: expected "is not authorized to perform: SERVICE:ACTION", e.g. lambda:InvokeFunction`}
-	}
-	rest = strings.TrimLeft(rest, " ")
-	if m := onResourceRE.FindStringIndex(rest); m != nil {
-		d.Resource, rest = resourceAfter(rest[m[1]:])
-	}
-	d.readContext(rest)
-	d.readWrapper(s)
-	d.Redacted = isRedacted(d.Caller) || isRedacted(d.Resource)
-	if encoded != nil {
-		d.EncodedMessage = encoded[1]
-	}
-	if m := authIDRE.FindStringSubmatch(s); m != nil {
-		d.AuthorizationID = m[1]
-	}
-	return d, nil
-}
-
-// callerBefore finds the caller in the text before "is not authorized":
-// "User: ARN" as AWS prints it, "User NAME" without the colon, a bare ARN,
-// or nothing ("User is not authorized ...", which some services print).
-func callerBefore(before string) string {
-	f := strings.Fields(before)
-	if len(f) == 0 {
+	if len(inMessage) == 0 {
 		return ""
 	}
-	last := trimToken(f[len(f)-1])
-	switch {
-	case last == "User":
-		return ""
-	case len(f) >= 2 && strings.TrimSuffix(f[len(f)-2], ":") == "User", strings.HasPrefix(last, "arn:"):
-		return last
-	}
-	return ""
+	return fmt.Sprintf("the message is about %s, the evidence file about %s", strings.Join(inMessage, " and "), strings.Join(inEvidence, " and "))
 }
 
-// resourceAfter reads the resource after "on resource:" and returns the rest.
-func resourceAfter(s string) (resource, rest string) {
-	resource, rest = nextToken(s)
-	switch {
-	case resource == "because" || resource == "with":
-		return "", s // "on resource:" with nothing after it
-	case iamBareTypes[resource]:
-		// IAM prints some resources as "role NAME", not as an ARN.
-		var name string
-		name, rest = nextToken(rest)
-		resource = strings.TrimSpace(resource + " " + name)
-	}
-	return resource, rest
-}
-
-// readContext reads the clause after the resource: "because no TYPE allows
-// the ACTION action" or "with an explicit deny [in a TYPE[: POLICY-ARN]]",
-// whichever comes first.
-func (d *Denial) readContext(rest string) {
-	exp := explicitRE.FindStringSubmatchIndex(rest)
-	imp := implicitRE.FindStringSubmatchIndex(rest)
-	if imp != nil && (exp == nil || imp[0] < exp[0]) {
-		d.PolicyType = rest[imp[2]:imp[3]]
-		d.Layer = layerNamed(d.PolicyType)
-		return
-	}
-	if exp == nil {
-		return
-	}
-	d.Explicit = true
-	if exp[2] < 0 {
-		return // "with an explicit deny" and no type: older messages
-	}
-	d.PolicyType = rest[exp[2]:exp[3]]
-	d.Layer = layerNamed(d.PolicyType)
-	after := rest[exp[1]:]
-	if m := policyARNRE.FindStringSubmatch(after); m != nil {
-		d.PolicyARN = trimToken(m[1])
-	}
-	if m := transitiveRE.FindStringSubmatch(after); m != nil {
-		d.Via = d.Layer
-		d.PolicyType = m[1]
-		d.Layer = layerNamed(m[1])
-	}
-}
-
-// readWrapper reads what the CLI or SDK put around the message.
-func (d *Denial) readWrapper(s string) {
-	if m := goSDKRE.FindStringSubmatch(s); m != nil {
-		d.Service, d.Operation = m[1], m[2]
-	}
-	if m := cliRE.FindStringSubmatch(s); m != nil {
-		d.ErrorCode, d.Operation = m[1], m[2]
-	}
-	if m := javaRE.FindStringSubmatch(s); m != nil {
-		d.Service = strings.TrimSpace(m[1])
-		if m[2] != "" {
-			d.ErrorCode = strings.TrimSpace(m[2])
-		}
-	}
-	if m := rubyRE.FindStringSubmatch(s); m != nil {
-		d.Service, d.ErrorCode = m[1], m[2]
-	}
-	if m := apiErrorRE.FindStringSubmatch(s); m != nil && d.ErrorCode == "" {
-		d.ErrorCode = m[1]
-	}
-	if d.ErrorCode == "" {
-		d.ErrorCode = deniedCodeRE.FindString(s)
-	}
-}
-
-// layerNamed maps AWS's words for a policy type to a layer; "" for words it
-// does not know.
-func layerNamed(words string) policy.Layer {
-	w := strings.ToLower(words)
-	for _, l := range denialLayers {
-		if strings.HasPrefix(w, l.prefix) {
-			return l.layer
-		}
-	}
-	return ""
-}
-
-// nextToken returns the first word of s (or the quoted text it starts with)
-// and the rest of s.
-func nextToken(s string) (token, rest string) {
-	s = strings.TrimLeft(s, " ")
-	if s == "" {
-		return "", ""
-	}
-	if r, size := utf8.DecodeRuneInString(s); strings.ContainsRune(quoteChars, r) {
-		if end := strings.IndexAny(s[size:], quoteChars); end >= 0 {
-			_, closeSize := utf8.DecodeRuneInString(s[size+end:])
-			return strings.TrimSpace(s[size : size+end]), s[size+end+closeSize:]
-		}
-	}
-	token, rest, _ = strings.Cut(s, " ")
-	return trimToken(token), " " + rest
-}
-
-// trimToken strips the quotes and punctuation that surround a word in prose
-// and logs: "arn:...". arn:...: arn:...]
-func trimToken(t string) string {
-	t = strings.Trim(t, quoteChars)
-	t = strings.TrimRight(t, ".,;:)]}>")
-	return strings.Trim(t, quoteChars)
-}
-
-// isRedacted reports whether an ARN's account is masked or mangled: "***"
-// anywhere (CI log masking), or an account that is neither 12 digits, nor
-// empty (S3), nor "aws" (AWS managed), nor a wildcard.
-func isRedacted(arn string) bool {
-	if strings.Contains(arn, "***") {
+// SameCaller reports whether a caller named in a message is the
+// evidence's: the principal AWS saw, the role or user whose policies apply,
+// or another session of that role (arn:aws:sts::A:assumed-role/R/S is a
+// session of arn:aws:iam::A:role/PATH/R, whose ARN the session's omits the
+// path of).
+func SameCaller(caller string, ev *evidence.Evidence) bool {
+	if caller == ev.Request.Caller || (ev.Caller.ARN != "" && caller == ev.Caller.ARN) {
 		return true
 	}
-	a, ok := policy.ParseARN(arn)
-	if !ok {
+	role, ok := arn.SessionRole(caller)
+	kind, name, entityOK := arn.Entity(ev.Caller.ARN)
+	if !ok || !entityOK || kind != "role" {
 		return false
 	}
-	switch acct := a.Account; {
-	case acct == "", acct == "aws", acct == "*", policy.IsAccountID(acct):
-		return false
-	}
-	return true
+	s, _ := arn.Parse(caller)
+	r, _ := arn.Parse(ev.Caller.ARN)
+	return s.Account == r.Account && role == name
 }

@@ -1,9 +1,15 @@
 package diagnose
 
 import (
+	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
+
+// DecisionUnknown is the verdict when what the tool could read does not
+// settle the request: an unreadable policy, or a request-time key the tool
+// cannot know, could still decide it either way.
+const DecisionUnknown policy.Decision = "unknown"
 
 // Source says where a layer's answer came from.
 type Source string
@@ -13,16 +19,80 @@ const (
 	SourceSimulator Source = "simulator"
 	// SourceLocal: the local policy engine answered.
 	SourceLocal Source = "local"
+	// SourceMessage: the pasted AccessDenied message named the layer, which
+	// the tool could not read: AWS's word is the answer.
+	SourceMessage Source = "message"
+)
+
+// LayerResult is what one layer says of the call.
+type LayerResult string
+
+const (
+	ResultAllows        LayerResult = "allows"
+	ResultDenies        LayerResult = "denies" // an explicit Deny matches
+	ResultNoAllow       LayerResult = "noAllow"
+	ResultNotApplicable LayerResult = "notApplicable"
+	// ResultUnknown: the layer's policies could not be read, and it decides.
+	ResultUnknown LayerResult = "unknown"
+	// ResultNotRead: the tool cannot read the layer at all (SCPs without
+	// the organization or the simulator, a pasted session's session
+	// policies); the verdict assumes it does not block.
+	ResultNotRead LayerResult = "notRead"
+)
+
+// StatementStatus says why a statement is shown.
+type StatementStatus string
+
+const (
+	StatusMatched StatementStatus = "matched"
+	StatusClosest StatementStatus = "closest"
+)
+
+// FindingKind names what a finding is about, for scripts.
+type FindingKind string
+
+const (
+	KindBlocked                 FindingKind = "blocked"
+	KindExplicitDeny            FindingKind = "explicitDeny"
+	KindCrossAccount            FindingKind = "crossAccount"
+	KindServicePrincipalGrant   FindingKind = "servicePrincipalGrant"
+	KindRoleGrantLimited        FindingKind = "roleGrantLimited"
+	KindAccountGrant            FindingKind = "accountGrant"
+	KindUnscopedServiceGrant    FindingKind = "unscopedServiceGrant"
+	KindQualifiedCallsDenied    FindingKind = "qualifiedCallsDenied"
+	KindResourcePolicyNotNeeded FindingKind = "resourcePolicyNotNeeded"
+	KindSimulatorDisagrees      FindingKind = "simulatorDisagrees"
+	KindMissingContext          FindingKind = "missingContext"
+	KindInvokeAsyncDeprecated   FindingKind = "invokeAsyncDeprecated"
+	KindRCPNotApplicable        FindingKind = "rcpNotApplicable"
+	KindUnreadable              FindingKind = "unreadable"
+	KindDependsOnContext        FindingKind = "dependsOnContext"
+	KindUndecidable             FindingKind = "undecidableStatement"
+	KindDiagnosedAsSession      FindingKind = "diagnosedAsSession"
+	KindNoFunctionURL           FindingKind = "noFunctionUrl"
+	KindExecutionRoleMissing    FindingKind = "executionRoleMissing"
+	// The message kinds compare a pasted AccessDenied message with the
+	// diagnosis (why-denied explain).
+	KindMessageLayerNotRead      FindingKind = "messageLayerNotRead"
+	KindMessageLayerNotEvaluated FindingKind = "messageLayerNotEvaluated"
+	KindMessageNotReproduced     FindingKind = "messageNotReproduced"
+	KindMessageLayerDiffers      FindingKind = "messageLayerDiffers"
+	KindMoreThanMessage          FindingKind = "moreThanMessage"
+	KindMessageDenyKindDiffers   FindingKind = "messageDenyKindDiffers"
+	KindMessageMismatch          FindingKind = "messageMismatch"
 )
 
 // Verdict is the answer to "why is this call denied?": the decision, every
 // layer that blocks, what each layer said and why, and what to change. It is
-// the JSON output contract (README, "JSON output").
+// the JSON output contract (README, "JSON output"). Diagnose builds it in
+// one pass; nothing changes it afterwards.
 type Verdict struct {
-	// Decision is allowed, implicitDeny, explicitDeny, or unknown when the
-	// policies the tool could read do not settle the request.
-	Decision  policy.Decision `json:"decision"`
-	BlockedBy []policy.Layer  `json:"blockedBy"`
+	// Decision is allowed, implicitDeny, explicitDeny, or unknown when what
+	// the tool could read does not settle the request.
+	Decision policy.Decision `json:"decision"`
+	// BlockedBy lists every layer known to block; empty when the decision
+	// is allowed or unknown.
+	BlockedBy []policy.Layer `json:"blockedBy"`
 	// Summary is one sentence a person can act on.
 	Summary      string           `json:"summary"`
 	Request      evidence.Request `json:"request"`
@@ -43,10 +113,7 @@ type Verdict struct {
 	DependsOn []string `json:"dependsOn,omitempty"`
 	// Message is the pasted AccessDenied message this verdict explains
 	// (why-denied explain).
-	Message *Denial `json:"message,omitempty"`
-
-	// simulation is the simulator's answer the verdict rests on.
-	simulation *evidence.Simulation
+	Message *accessdenied.Denial `json:"message,omitempty"`
 }
 
 // CallerInfo describes the caller.
@@ -68,12 +135,14 @@ type TargetInfo struct {
 
 // LayerReport is what one layer said.
 type LayerReport struct {
-	Layer policy.Layer `json:"layer"`
-	// Result is "allows", "denies" (explicit Deny), "noAllow" (no statement
-	// allows) or "notApplicable".
-	Result string `json:"result"`
-	Blocks bool   `json:"blocks"`
-	Source Source `json:"source"`
+	Layer  policy.Layer `json:"layer"`
+	Result LayerResult  `json:"result"`
+	Blocks bool         `json:"blocks"`
+	Source Source       `json:"source"`
+	// Action is the action the row is about, when a call needs more than
+	// one (a function URL call needs lambda:InvokeFunctionUrl and
+	// lambda:InvokeFunction): the one this layer blocks, if any.
+	Action string `json:"action,omitempty"`
 	// Note says why the layer does not apply or how the answer was reached.
 	Note string `json:"note,omitempty"`
 	// Statements are those that matched, or for a layer that does not allow,
@@ -83,12 +152,11 @@ type LayerReport struct {
 
 // StatementReport is one statement with why it matched or did not.
 type StatementReport struct {
-	Policy    string        `json:"policy"`
-	Statement int           `json:"statement"`
-	Sid       string        `json:"sid,omitempty"`
-	Effect    policy.Effect `json:"effect"`
-	// Status is "matched" or "closest".
-	Status string `json:"status"`
+	Policy    string          `json:"policy"`
+	Statement int             `json:"statement"`
+	Sid       string          `json:"sid,omitempty"`
+	Effect    policy.Effect   `json:"effect"`
+	Status    StatementStatus `json:"status"`
 	// Failures are the elements that did not match, with the engine's
 	// detail; Reasons says the same in words.
 	Failures []policy.Mismatch `json:"failures,omitempty"`
@@ -112,6 +180,7 @@ type SimulatorInfo struct {
 type Severity string
 
 const (
+	// SeverityBlocking: why the call is denied. Only under a definite deny.
 	SeverityBlocking Severity = "blocking"
 	SeverityWarning  Severity = "warning"
 	SeverityInfo     Severity = "info"
@@ -119,7 +188,7 @@ const (
 
 // Finding is one thing the user should know, with fixes where there are any.
 type Finding struct {
-	Kind     string       `json:"kind"`
+	Kind     FindingKind  `json:"kind"`
 	Severity Severity     `json:"severity"`
 	Layer    policy.Layer `json:"layer,omitempty"`
 	Message  string       `json:"message"`
@@ -129,9 +198,11 @@ type Finding struct {
 // Fix is one change that makes the request allowed.
 type Fix struct {
 	Description string `json:"description"`
-	// Statement is the policy statement to add (JSON).
-	Statement string `json:"statement,omitempty"`
-	// CLI is the AWS CLI command that applies it.
+	// Statement is the JSON array of the statements the fix adds or
+	// changes, each as it will read in its policy once the fix is applied
+	// (an added Allow; a Deny with its new condition), whatever the layers.
+	Statement string `json:"statement"`
+	// CLI is the AWS CLI commands that apply it, shell-quoted.
 	CLI string `json:"cli,omitempty"`
 	// CloudFormation is the SAM/CloudFormation snippet.
 	CloudFormation string `json:"cloudFormation,omitempty"`

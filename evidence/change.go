@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -13,21 +14,21 @@ import (
 // to a statement.
 type Change struct {
 	Layer policy.Layer `json:"layer"`
-	// Kind is "AddStatement" or "AddCondition".
+	// Kind is "addStatement" or "addCondition".
 	Kind string `json:"kind"`
 	// Policy names the policy to change: the new inline or session policy
-	// for AddStatement to identity/sessionPolicy, the existing policy
+	// for addStatement to identity/sessionPolicy, the existing policy
 	// otherwise.
 	Policy string `json:"policy"`
-	// Statement is the index of the statement an AddCondition changes.
+	// Statement is the index of the statement an addCondition changes.
 	Statement int `json:"statement,omitempty"`
 	// Document is the statement to add, or the Condition block to merge.
 	Document json.RawMessage `json:"document"`
 }
 
 const (
-	AddStatement = "AddStatement"
-	AddCondition = "AddCondition"
+	AddStatement = "addStatement"
+	AddCondition = "addCondition"
 )
 
 // Apply returns a copy of ev with the changes made, so that a fix can
@@ -54,17 +55,19 @@ func Apply(ev *Evidence, changes []Change) (*Evidence, error) {
 		case c.Kind == AddStatement && c.Layer == policy.LayerSessionPolicy:
 			out.Caller.SessionPolicies = append(out.Caller.SessionPolicies, NamedPolicy{Name: c.Policy, Document: singleStatement(c.Document)})
 		case c.Kind == AddStatement && c.Layer == policy.LayerResource:
+			// The copy being built: an earlier change of this fix may have
+			// added to the policy already.
 			np := NamedPolicy{Name: c.Policy}
-			if ev.Target.ResourcePolicy != nil {
-				np = *ev.Target.ResourcePolicy
+			if out.Target.ResourcePolicy != nil {
+				np = *out.Target.ResourcePolicy
 			}
 			np.Document, err = AppendStatement(np.Document, c.Document)
 			out.Target.ResourcePolicy = &np
 		case c.Kind == AddStatement && c.Layer == policy.LayerPermissionsBoundary:
-			if ev.Caller.PermissionsBoundary == nil {
+			if out.Caller.PermissionsBoundary == nil {
 				return nil, fmt.Errorf("change to a permissions boundary the caller does not have")
 			}
-			np := *ev.Caller.PermissionsBoundary
+			np := *out.Caller.PermissionsBoundary
 			np.Document, err = AppendStatement(np.Document, c.Document)
 			out.Caller.PermissionsBoundary = &np
 		case c.Kind == AddCondition:
@@ -124,26 +127,30 @@ func (ev *Evidence) editPolicy(l policy.Layer, name string, edit func(json.RawMe
 }
 
 func singleStatement(st json.RawMessage) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"Version": "2012-10-17", "Statement": []json.RawMessage{st}})
+	b, _ := json.Marshal(struct {
+		Version   string
+		Statement []json.RawMessage
+	}{"2012-10-17", []json.RawMessage{st}})
 	return b
 }
 
 // AppendStatement adds st to a policy document, whatever shape its
-// Statement element has.
+// Statement element has, keeping the document's elements in their order.
 func AppendStatement(doc, st json.RawMessage) (json.RawMessage, error) {
 	if len(doc) == 0 || string(doc) == "null" {
 		return singleStatement(st), nil
 	}
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &m); err != nil {
-		return nil, err
-	}
-	stmts, err := statementList(m["Statement"])
+	m, err := readObject(doc)
 	if err != nil {
 		return nil, err
 	}
-	m["Statement"], _ = json.Marshal(append(stmts, st))
-	return json.Marshal(m)
+	stmts, err := statementList(m.get("Statement"))
+	if err != nil {
+		return nil, err
+	}
+	list, _ := json.Marshal(append(stmts, st))
+	m.set("Statement", list)
+	return m.marshal(), nil
 }
 
 func statementList(raw json.RawMessage) ([]json.RawMessage, error) {
@@ -159,20 +166,20 @@ func statementList(raw json.RawMessage) ([]json.RawMessage, error) {
 
 // addConditionTo merges a Condition block into statement i of doc.
 func addConditionTo(doc json.RawMessage, i int, cond json.RawMessage) (json.RawMessage, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(doc, &m); err != nil {
+	m, err := readObject(doc)
+	if err != nil {
 		return nil, err
 	}
-	stmts, err := statementList(m["Statement"])
+	stmts, err := statementList(m.get("Statement"))
 	if err != nil || i >= len(stmts) {
 		return nil, fmt.Errorf("no statement %d to change", i)
 	}
-	var st map[string]json.RawMessage
-	if err := json.Unmarshal(stmts[i], &st); err != nil {
+	st, err := readObject(stmts[i])
+	if err != nil {
 		return nil, err
 	}
 	existing := map[string]map[string]json.RawMessage{}
-	if raw, ok := st["Condition"]; ok {
+	if raw := st.get("Condition"); raw != nil {
 		if err := json.Unmarshal(raw, &existing); err != nil {
 			return nil, err
 		}
@@ -189,8 +196,126 @@ func addConditionTo(doc json.RawMessage, i int, cond json.RawMessage) (json.RawM
 			existing[op][k] = v
 		}
 	}
-	st["Condition"], _ = json.Marshal(existing)
-	stmts[i], _ = json.Marshal(st)
-	m["Statement"], _ = json.Marshal(stmts)
-	return json.Marshal(m)
+	merged, _ := json.Marshal(existing)
+	st.set("Condition", merged)
+	stmts[i] = st.marshal()
+	list, _ := json.Marshal(stmts)
+	m.set("Statement", list)
+	return m.marshal(), nil
+}
+
+// object is a JSON object with its members in document order, so that a
+// changed policy reads as the original did, plus the change.
+type object struct {
+	keys []string
+	vals []json.RawMessage
+}
+
+func readObject(raw json.RawMessage) (*object, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, fmt.Errorf("not a JSON object")
+	}
+	o := &object{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, err
+		}
+		key, _ := tok.(string)
+		var v json.RawMessage
+		if err := dec.Decode(&v); err != nil {
+			return nil, err
+		}
+		o.keys, o.vals = append(o.keys, key), append(o.vals, v)
+	}
+	return o, nil
+}
+
+func (o *object) get(key string) json.RawMessage {
+	if i := slices.Index(o.keys, key); i >= 0 {
+		return o.vals[i]
+	}
+	return nil
+}
+
+func (o *object) set(key string, v json.RawMessage) {
+	if i := slices.Index(o.keys, key); i >= 0 {
+		o.vals[i] = v
+		return
+	}
+	o.keys, o.vals = append(o.keys, key), append(o.vals, v)
+}
+
+func (o *object) marshal() json.RawMessage {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, k := range o.keys {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		var c bytes.Buffer
+		if json.Compact(&c, o.vals[i]) == nil {
+			b.Write(c.Bytes())
+		} else {
+			b.Write(o.vals[i])
+		}
+	}
+	b.WriteByte('}')
+	return b.Bytes()
+}
+
+// Changed returns the documents the changes touch, as they read once
+// applied: one per policy changed, in the order of the changes.
+func Changed(ev *Evidence, changes []Change) ([]json.RawMessage, error) {
+	after, err := Apply(ev, changes)
+	if err != nil {
+		return nil, err
+	}
+	type key struct {
+		layer policy.Layer
+		name  string
+	}
+	var seen []key
+	var out []json.RawMessage
+	for _, c := range changes {
+		k := key{c.Layer, c.Policy}
+		if slices.Contains(seen, k) {
+			continue
+		}
+		seen = append(seen, k)
+		if doc := after.document(c.Layer, c.Policy); doc != nil {
+			out = append(out, doc)
+		}
+	}
+	return out, nil
+}
+
+// document is the document of the named policy of a layer (the one
+// policy of the resource and boundary layers, whatever the name).
+func (ev *Evidence) document(l policy.Layer, name string) json.RawMessage {
+	var list []NamedPolicy
+	switch l {
+	case policy.LayerIdentity:
+		list = ev.Caller.IdentityPolicies
+	case policy.LayerSessionPolicy:
+		list = ev.Caller.SessionPolicies
+	case policy.LayerResource:
+		if p := ev.Target.ResourcePolicy; p != nil {
+			return p.Document
+		}
+	case policy.LayerPermissionsBoundary:
+		if p := ev.Caller.PermissionsBoundary; p != nil {
+			return p.Document
+		}
+	}
+	for i := len(list) - 1; i >= 0; i-- {
+		if list[i].Name == name {
+			return list[i].Document
+		}
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/why-denied/why-denied/arn"
 )
 
 // ConditionTrace records how one condition key was evaluated.
@@ -403,7 +405,7 @@ func arnLike(p pattern, v string) bool {
 	if p.text == "*" && p.wild(0) {
 		return true
 	}
-	vf, ok := splitARN(v)
+	vf, ok := arn.Split(v)
 	return ok && arnFieldsLike(p, &vf)
 }
 
@@ -441,24 +443,6 @@ func splitFields(p pattern) ([6]pattern, bool) {
 		return out, false
 	}
 	out[5] = p.slice(start, len(p.text))
-	return out, true
-}
-
-// splitARN splits s into six colon-separated fields without allocating.
-func splitARN(s string) ([6]string, bool) {
-	var out [6]string
-	n, start := 0, 0
-	for i := 0; i < len(s) && n < 5; i++ {
-		if s[i] == ':' {
-			out[n] = s[start:i]
-			n++
-			start = i + 1
-		}
-	}
-	if n < 5 {
-		return out, false
-	}
-	out[5] = s[start:]
 	return out, true
 }
 

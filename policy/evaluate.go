@@ -1,6 +1,10 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/why-denied/why-denied/arn"
+)
 
 // Decision is the outcome of an evaluation, in AWS's own words.
 type Decision string
@@ -21,6 +25,11 @@ const (
 	LayerIdentity            Layer = "identity"
 	LayerPermissionsBoundary Layer = "permissionsBoundary"
 	LayerSessionPolicy       Layer = "sessionPolicy"
+	// LayerVPCEndpoint is the policy of the VPC endpoint a request went
+	// through. No evidence holds it and the engine does not evaluate it,
+	// but AWS names it in AccessDenied messages ("... with an explicit deny
+	// in a VPC endpoint policy"), so a parsed message can point at it.
+	LayerVPCEndpoint Layer = "vpcEndpoint"
 )
 
 // layerOrder is the order layers are reported in.
@@ -133,7 +142,14 @@ func Evaluate(in *Input) *Result {
 	chain.hasBoundary = in.PermissionsBoundary != nil
 	kind := chain.kind
 	service := kind == KindService
-	res := &Result{Kind: kind, CrossAccount: !service && req.PrincipalAccount() != req.resourceAccount(), Layers: make([]LayerResult, 0, len(layerOrder))}
+	// An anonymous caller, like a service, is judged by the resource policy
+	// alone: it has no identity and belongs to no account.
+	resourceOnly := service || kind == KindAnonymous
+	res := &Result{Kind: kind, CrossAccount: !resourceOnly && req.PrincipalAccount() != req.resourceAccount(), Layers: make([]LayerResult, 0, len(layerOrder))}
+
+	// "SCPs do not affect service-linked roles": AWS creates them under
+	// /aws-service-role/, so the role's path says it even without the flag.
+	serviceLinked := in.ServiceLinkedRole || arn.ServiceLinkedRole(req.entityARN())
 
 	// Organization policies.
 	scp := evalOrgLayer(LayerSCP, in.SCPs, req, chain)
@@ -142,9 +158,11 @@ func Evaluate(in *Input) *Result {
 		scp.Applies, scp.Reason = false, "no SCPs known for the caller's account"
 	case service:
 		scp.Applies, scp.Reason = false, "SCPs do not apply to service principals"
+	case kind == KindAnonymous:
+		scp.Applies, scp.Reason = false, "an anonymous caller belongs to no account, so no SCP governs it"
 	case in.ManagementAccount:
 		scp.Applies, scp.Reason = false, "SCPs do not apply to the management account"
-	case in.ServiceLinkedRole:
+	case serviceLinked:
 		scp.Applies, scp.Reason = false, "SCPs do not apply to service-linked roles"
 	}
 	rcp := evalOrgLayer(LayerRCP, in.RCPs, req, chain)
@@ -153,7 +171,7 @@ func Evaluate(in *Input) *Result {
 		rcp.Applies, rcp.Reason = false, "no RCPs known for the resource's account"
 	case in.ManagementAccount:
 		rcp.Applies, rcp.Reason = false, "RCPs do not apply to the management account"
-	case in.ServiceLinkedRole:
+	case serviceLinked:
 		rcp.Applies, rcp.Reason = false, "RCPs do not apply to service-linked roles"
 	}
 
@@ -174,11 +192,23 @@ func Evaluate(in *Input) *Result {
 		boundary = LayerResult{Layer: LayerPermissionsBoundary, Reason: "the caller has no permissions boundary"}
 	}
 	session := evalLayer(LayerSessionPolicy, in.SessionPolicies, req, chain)
-	if len(in.SessionPolicies) == 0 {
+	switch {
+	case len(in.SessionPolicies) > 0:
+	case kind == KindFederatedUser:
+		// "If you do not pass a policy to this operation, the resulting
+		// temporary credentials have no effective permissions"
+		// (GetFederationToken): the session layer allows nothing. A
+		// resource policy naming the federated user session still allows
+		// (MatchSession, in Decide).
+		session.Applies, session.Reason = true, "a federated user session created without a session policy has no permissions"
+	default:
 		session.Applies, session.Reason = false, "no session policy"
 	}
-	if service {
-		const why = "a service principal is judged by the resource policy alone"
+	if resourceOnly {
+		why := "a service principal is judged by the resource policy alone"
+		if kind == KindAnonymous {
+			why = "an anonymous caller is judged by the resource policy alone"
+		}
 		identity.Applies, identity.Reason = false, why
 		boundary.Applies, boundary.Reason = false, why
 		session.Applies, session.Reason = false, why
@@ -204,48 +234,64 @@ func Evaluate(in *Input) *Result {
 		}
 	}
 
-	res.Recombine()
+	res.Decision, res.BlockedBy = Decide(res.Kind, res.CrossAccount, res.Outcomes())
 	return res
 }
 
-// layerSet is a set of layers without allocation.
-type layerSet [8]bool
-
-func (s *layerSet) index(l Layer) int {
-	for i, x := range layerOrder {
-		if x == l {
-			return i
-		}
-	}
-	return len(layerOrder)
+// Outcome is what one layer contributes to a decision.
+type Outcome struct {
+	Layer Layer
+	// Applies is false when the layer takes no part in the request.
+	Applies bool
+	// Allows: a matching Allow (at every level, for SCPs and RCPs).
+	Allows bool
+	// Denies: a matching explicit Deny.
+	Denies bool
+	// Grant is the strongest principal match among the resource policy's
+	// matching Allow statements.
+	Grant PrincipalMatch
 }
 
-func (s *layerSet) add(l Layer)      { s[s.index(l)] = true }
-func (s *layerSet) has(l Layer) bool { return s[s.index(l)] }
+// Outcome is the layer's contribution to the decision.
+func (lr *LayerResult) Outcome() Outcome {
+	return Outcome{Layer: lr.Layer, Applies: lr.Applies, Allows: lr.Allows, Denies: lr.Denies, Grant: lr.Grant}
+}
 
-// Recombine decides the request from the layers' outcomes (Applies,
-// Allows, Denies, Grant), setting Decision and BlockedBy. Evaluate calls it;
-// a caller that learns a layer's outcome elsewhere (AWS's policy simulator)
-// may change that layer's outcome and call it again.
-func (r *Result) Recombine() {
-	layer := func(l Layer) *LayerResult {
-		if lr := r.Layer(l); lr != nil {
-			return lr
-		}
-		return &LayerResult{Layer: l}
-	}
-	blocked := layerSet{}
-	explicit := false
+// Outcomes lists every layer's contribution, in report order.
+func (r *Result) Outcomes() []Outcome {
+	out := make([]Outcome, len(r.Layers))
 	for i := range r.Layers {
-		lr := &r.Layers[i]
-		if lr.Applies && lr.Denies {
-			blocked.add(lr.Layer)
+		out[i] = r.Layers[i].Outcome()
+	}
+	return out
+}
+
+// Decide combines the layers' outcomes into AWS's decision and every layer
+// that blocks, in report order ("Policy evaluation logic", "Cross-account
+// policy evaluation logic"). It is the one place the combination is made:
+// Evaluate uses it for the engine's own outcomes, and a caller that learned
+// a layer's outcome elsewhere (AWS's policy simulator, an AccessDenied
+// message) calls it with that outcome in place of the engine's.
+func Decide(kind PrincipalKind, crossAccount bool, layers []Outcome) (Decision, []Layer) {
+	layer := func(l Layer) Outcome {
+		for _, o := range layers {
+			if o.Layer == l {
+				return o
+			}
+		}
+		return Outcome{Layer: l}
+	}
+	blocked := map[Layer]bool{}
+	explicit := false
+	for _, o := range layers {
+		if o.Applies && o.Denies {
+			blocked[o.Layer] = true
 			explicit = true
 		}
 	}
-	for _, org := range []*LayerResult{layer(LayerSCP), layer(LayerRCP)} {
-		if org.Applies && !org.Allows {
-			blocked.add(org.Layer)
+	for _, l := range []Layer{LayerSCP, LayerRCP, LayerVPCEndpoint} {
+		if o := layer(l); o.Applies && !o.Allows {
+			blocked[l] = true
 		}
 	}
 
@@ -256,22 +302,22 @@ func (r *Result) Recombine() {
 	sAllows := !s.Applies || s.Allows
 
 	switch {
-	case r.Kind == KindService:
+	case kind == KindService || kind == KindAnonymous:
 		if grant == MatchNone {
-			blocked.add(LayerResource)
+			blocked[LayerResource] = true
 		}
-	case r.CrossAccount:
+	case crossAccount:
 		if grant == MatchNone {
-			blocked.add(LayerResource)
+			blocked[LayerResource] = true
 		}
 		if !idAllows {
-			blocked.add(LayerIdentity)
+			blocked[LayerIdentity] = true
 		}
 		if !bAllows {
-			blocked.add(LayerPermissionsBoundary)
+			blocked[LayerPermissionsBoundary] = true
 		}
 		if !sAllows {
-			blocked.add(LayerSessionPolicy)
+			blocked[LayerSessionPolicy] = true
 		}
 	default:
 		direct := grant == MatchSession
@@ -279,36 +325,37 @@ func (r *Result) Recombine() {
 		viaIdentity := (idAllows || grant == MatchRole) && bAllows && sAllows
 		if !(direct || viaUser || viaIdentity) {
 			if grant == MatchUser {
-				blocked.add(LayerSessionPolicy)
+				blocked[LayerSessionPolicy] = true
 			} else {
 				if !idAllows && grant != MatchRole {
-					blocked.add(LayerIdentity)
+					blocked[LayerIdentity] = true
 				}
 				if !bAllows {
-					blocked.add(LayerPermissionsBoundary)
+					blocked[LayerPermissionsBoundary] = true
 				}
 				if !sAllows {
-					blocked.add(LayerSessionPolicy)
+					blocked[LayerSessionPolicy] = true
 				}
 			}
 		}
 	}
 
-	r.BlockedBy = []Layer{}
-	for _, l := range layerOrder {
-		if blocked.has(l) {
-			r.BlockedBy = append(r.BlockedBy, l)
+	blockedBy := []Layer{}
+	for _, l := range append(slicesClone(layerOrder), LayerVPCEndpoint) {
+		if blocked[l] {
+			blockedBy = append(blockedBy, l)
 		}
 	}
 	switch {
 	case explicit:
-		r.Decision = ExplicitDeny
-	case len(r.BlockedBy) > 0:
-		r.Decision = ImplicitDeny
-	default:
-		r.Decision = Allowed
+		return ExplicitDeny, blockedBy
+	case len(blockedBy) > 0:
+		return ImplicitDeny, blockedBy
 	}
+	return Allowed, blockedBy
 }
+
+func slicesClone(ls []Layer) []Layer { return append([]Layer(nil), ls...) }
 
 // evalLayer evaluates every statement of the layer's policies.
 func evalLayer(layer Layer, policies []Named, req *Request, chain principalChain) LayerResult {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/why-denied/why-denied/arn"
 )
 
 // MaxDocumentSize bounds the documents Parse accepts. The largest AWS
@@ -204,7 +206,7 @@ func parseStatement(i int, raw json.RawMessage) (Statement, error) {
 func parsePrincipal(raw json.RawMessage) (*Principal, error) {
 	var s string
 	if err := json.Unmarshal(raw, &s); err == nil {
-		if IsAccountID(s) {
+		if arn.IsAccountID(s) {
 			// Some Lambda API implementations return a grant to an account
 			// as a bare string; it means {"AWS": "ID"}.
 			return &Principal{AWS: []string{s}}, nil
@@ -356,17 +358,4 @@ func strictUnmarshal(data []byte, v any) error {
 		return fmt.Errorf("unexpected data after the document")
 	}
 	return nil
-}
-
-// IsAccountID reports whether s is a 12-digit AWS account ID.
-func IsAccountID(s string) bool {
-	if len(s) != 12 {
-		return false
-	}
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
 }

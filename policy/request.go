@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/why-denied/why-denied/arn"
+)
 
 // Request is one API call as AWS authorizes it.
 type Request struct {
@@ -55,6 +59,7 @@ const (
 	KindFederatedUser PrincipalKind = "federatedUser" // arn:aws:sts::A:federated-user/U
 	KindAccount       PrincipalKind = "account"       // arn:aws:iam::A:root
 	KindService       PrincipalKind = "service"       // s3.amazonaws.com
+	KindAnonymous     PrincipalKind = "anonymous"     // an unsigned request
 	KindUnknown       PrincipalKind = "unknown"
 )
 
@@ -65,8 +70,16 @@ func PrincipalKindOf(p string) PrincipalKind { return principalKind(p) }
 // Kind says what kind of principal the request's caller is.
 func (r Request) Kind() PrincipalKind { return principalKind(r.Principal) }
 
+// Anonymous is the principal of an unsigned request, as AWS prints it in
+// AccessDenied messages ("User: anonymous"): a function URL with auth type
+// NONE is called this way.
+const Anonymous = "anonymous"
+
 func principalKind(p string) PrincipalKind {
-	a, ok := ParseARN(p)
+	if p == Anonymous {
+		return KindAnonymous
+	}
+	a, ok := arn.Parse(p)
 	if !ok {
 		if strings.HasSuffix(p, ".amazonaws.com") || strings.HasSuffix(p, ".amazonaws.com.cn") {
 			return KindService
@@ -90,7 +103,7 @@ func principalKind(p string) PrincipalKind {
 
 // PrincipalAccount is the caller's account, or "" for a service principal.
 func (r Request) PrincipalAccount() string {
-	if a, ok := ParseARN(r.Principal); ok {
+	if a, ok := arn.Parse(r.Principal); ok {
 		return a.Account
 	}
 	return ""
@@ -101,7 +114,7 @@ func (r Request) resourceAccount() string {
 	if r.ResourceAccount != "" {
 		return r.ResourceAccount
 	}
-	if a, ok := ParseARN(r.Resource); ok {
+	if a, ok := arn.Parse(r.Resource); ok {
 		return a.Account
 	}
 	return ""
@@ -113,7 +126,7 @@ func (r Request) entityARN() string {
 	if r.PrincipalARN != "" {
 		return r.PrincipalARN
 	}
-	a, ok := ParseARN(r.Principal)
+	a, ok := arn.Parse(r.Principal)
 	if !ok {
 		return ""
 	}

@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/why-denied/why-denied/arn"
+)
 
 // Element names a statement element in a trace.
 type Element string
@@ -261,9 +265,9 @@ func resourceMatches(p pattern, req *Request) bool {
 // policy elements: Resource"). So "function:name*" covers
 // "function:name:live", "function:name" does not, and "function:name:*"
 // covers qualified calls only.
-func segmentsMatch(p pattern, arn string) bool {
+func segmentsMatch(p pattern, value string) bool {
 	if p.text == "" {
-		return arn == ""
+		return value == ""
 	}
 	// The first segment of the pattern: up to its first colon.
 	end := strings.IndexByte(p.text, ':')
@@ -280,16 +284,16 @@ func segmentsMatch(p pattern, arn string) bool {
 	// Try the value's segments one at a time; a segment-ending * may take
 	// several of them, colons included.
 	for i := 0; ; {
-		j := strings.IndexByte(arn[i:], ':')
-		valueEnd := len(arn)
+		j := strings.IndexByte(value[i:], ':')
+		valueEnd := len(value)
 		if j >= 0 {
 			valueEnd = i + j
 		}
-		if seg.match(arn[:valueEnd], false) {
+		if seg.match(value[:valueEnd], false) {
 			if last && j < 0 {
 				return true
 			}
-			if !last && j >= 0 && segmentsMatch(rest, arn[valueEnd+1:]) {
+			if !last && j >= 0 && segmentsMatch(rest, value[valueEnd+1:]) {
 				return true
 			}
 		}
@@ -390,7 +394,7 @@ func (c principalChain) identities() []identity {
 			ids = append(ids, identity{c.entity, MatchRole})
 		}
 		ids = append(ids, identity{c.direct, MatchSession})
-	case KindUnknown:
+	case KindUnknown, KindAnonymous:
 		ids = append(ids, identity{c.direct, MatchSession})
 	}
 	return ids
@@ -441,7 +445,7 @@ func (p *Principal) lists(id identity, c principalChain) bool {
 		case v == "*":
 			return true
 		case id.kind == MatchAccount:
-			if v == id.value || v == "arn:"+partitionOf(c.direct)+":iam::"+id.value+":root" {
+			if v == id.value || v == "arn:"+arn.Partition(c.direct)+":iam::"+id.value+":root" {
 				return true
 			}
 		case v == id.value:
@@ -449,13 +453,6 @@ func (p *Principal) lists(id identity, c principalChain) bool {
 		}
 	}
 	return false
-}
-
-func partitionOf(arn string) string {
-	if a, ok := ParseARN(arn); ok {
-		return a.Partition
-	}
-	return "aws"
 }
 
 func (p *Principal) values() []string {

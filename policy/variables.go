@@ -1,6 +1,10 @@
 package policy
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/why-denied/why-denied/arn"
+)
 
 // substitute replaces policy variables in s with their values from ctx, as
 // IAM does for Resource elements and String/ARN condition values of
@@ -83,7 +87,7 @@ func usesVariables(version string) bool { return version == "2012-10-17" }
 // policy variables only in the resource portion of the ARN", after the fifth
 // colon; elsewhere ${...} is literal text.
 func substituteResource(r string, ctx Context) (pattern, bool, string) {
-	fields, ok := splitARN(r)
+	fields, ok := arn.Split(r)
 	if !ok || !strings.HasPrefix(r, "arn:") {
 		return plain(r), true, ""
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
@@ -27,7 +28,7 @@ func verdictFor(t *testing.T, fixture string) *diagnose.Verdict {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := diagnose.Diagnose(ev)
+	v, err := diagnose.Diagnose(ev, diagnose.Options{Now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -8,7 +10,9 @@ import (
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 
+	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
 )
 
 // Table writes the verdict for a person: the summary, the request, one row
@@ -48,7 +52,7 @@ func Table(w io.Writer, v *diagnose.Verdict) error {
 	first := true
 	for _, l := range v.Layers {
 		for _, st := range l.Statements {
-			if st.Status != "closest" || len(st.Reasons) == 0 {
+			if st.Status != diagnose.StatusClosest || len(st.Reasons) == 0 {
 				continue
 			}
 			if first {
@@ -100,15 +104,15 @@ func simulatorLine(s diagnose.SimulatorInfo) string {
 
 func resultWords(l diagnose.LayerReport) string {
 	switch l.Result {
-	case "allows":
+	case diagnose.ResultAllows:
 		return "allows"
-	case "denies":
+	case diagnose.ResultDenies:
 		return "explicit deny"
-	case "noAllow":
+	case diagnose.ResultNoAllow:
 		return "no allow"
-	case "unknown":
+	case diagnose.ResultUnknown:
 		return "UNKNOWN"
-	case "notRead":
+	case diagnose.ResultNotRead:
 		return "not read"
 	}
 	return "n/a"
@@ -129,7 +133,7 @@ func statementCell(l diagnose.LayerReport) string {
 	}
 	var parts []string
 	for _, st := range l.Statements {
-		if st.Status == "matched" {
+		if st.Status == diagnose.StatusMatched {
 			parts = append(parts, fmt.Sprintf("%s: %s matches", statementName(st), st.Effect))
 		} else {
 			parts = append(parts, "closest: "+statementName(st))
@@ -166,8 +170,20 @@ func (p *printer) fix(f diagnose.Fix) {
 	if f.Caveat != "" {
 		p.line(wrap("         caveat: ", "         ", f.Caveat, 100))
 	}
-	if f.Statement != "" {
-		p.line(indent("         ", f.Statement))
+	// The statements the fix adds or changes (the whole documents after the
+	// change are in the JSON output).
+	for _, c := range f.Changes {
+		var shown bytes.Buffer
+		if err := json.Indent(&shown, c.Document, "", "  "); err != nil {
+			continue
+		}
+		switch c.Kind {
+		case evidence.AddCondition:
+			p.line(fmt.Sprintf("         in %s policy %s, statement %d, add:", c.Layer, c.Policy, c.Statement))
+		default:
+			p.line(fmt.Sprintf("         add to %s policy %s:", c.Layer, c.Policy))
+		}
+		p.line(indent("           ", shown.String()))
 	}
 	for _, c := range strings.Split(f.CLI, "\n") {
 		switch {
@@ -214,7 +230,7 @@ func wrap(first, rest, s string, width int) string {
 
 // Meaning writes what an AccessDenied message means, when the account could
 // not be read.
-func Meaning(w io.Writer, m *diagnose.Meaning) error {
+func Meaning(w io.Writer, m *accessdenied.Meaning) error {
 	p := &printer{w: w}
 	p.line(wrap("", "", m.Summary, 100))
 	if m.Reason != "" {

@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
+	"github.com/why-denied/why-denied/redact"
 	"github.com/why-denied/why-denied/report"
 )
 
@@ -55,9 +58,12 @@ type diagnoseOptions struct {
 	Snapshot     string
 	Redact       bool
 	FromSnapshot string
+	At           string
 
 	format report.Format
 	ctx    evidence.ContextValues
+	// at is --at parsed; nil without it.
+	at *time.Time
 }
 
 const diagnoseExamples = `  # Why can function RequestFunction not invoke ProcessorFunction's alias "live"?
@@ -72,6 +78,12 @@ const diagnoseExamples = `  # Why can function RequestFunction not invoke Proces
 
   # Cross-account: read each side with its own profile
   why-denied --caller-profile dev --target-profile prod arn:aws:iam::222222222222:role/OrderService billing-fn
+
+  # Will it still be allowed after a policy's date condition? Ask about another moment
+  why-denied --at 2027-01-01T00:00:00Z RequestFunction ProcessorFunction
+
+  # A function URL with auth type NONE: the caller is anonymous
+  why-denied --action lambda:InvokeFunctionUrl anonymous public-fn
 
   # JSON for scripts; exit code 0 allowed, 1 denied, 2 bad input, 3 incomplete
   why-denied -o json RequestFunction ProcessorFunction | jq .blockedBy
@@ -91,8 +103,10 @@ simulator where it can answer; evaluates locally what it cannot; and prints whic
 layer blocks the call, which statement came closest, and what to change.
 
 CALLER is a Lambda function name or ARN (its execution role's session calls),
-role/NAME or a role ARN, user/NAME or a user ARN, an assumed-role session ARN, or a
-service principal such as s3.amazonaws.com.
+role/NAME or a role ARN (diagnosed as a session of the role, as real calls are),
+user/NAME or a user ARN, an assumed-role or federated-user session ARN, a service
+principal such as s3.amazonaws.com, or anonymous (also *) for a function URL with
+auth type NONE.
 TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 		Example: diagnoseExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
@@ -134,9 +148,10 @@ TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 	f.StringVar(&opts.SourceArn, "source-arn", "", "aws:SourceArn of a service-principal call (e.g. the S3 bucket ARN)")
 	f.StringVar(&opts.SourceAccount, "source-account", "", "aws:SourceAccount of a service-principal call")
 	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
+	f.StringVar(&opts.At, "at", "", "diagnose the call as made at `TIME` (RFC 3339, e.g. 2027-01-01T00:00:00Z): aws:CurrentTime and aws:EpochTime (default: now)")
 	f.BoolVar(&opts.Redact, "redact", false, "with --snapshot: replace account IDs and names in the saved evidence, consistently, so that it still diagnoses the same")
 	addAccessFlags(cmd, opts)
-	for _, name := range []string{"action", "context", "source-arn", "source-account"} {
+	for _, name := range []string{"action", "context", "source-arn", "source-account", "at"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
 	}
 	return cmd
@@ -182,30 +197,81 @@ func (o *diagnoseOptions) validate() error {
 	if o.Redact && o.Snapshot == "" {
 		return usagef("--redact redacts the evidence file --snapshot writes; give --snapshot FILE too")
 	}
-	o.ctx = evidence.ContextValues{}
-	for _, kv := range o.Context {
-		k, v, ok := strings.Cut(kv, "=")
-		if !ok || strings.TrimSpace(k) == "" {
-			return usagef("--context %q is not KEY=VALUE", kv)
+	if o.At != "" {
+		t, err := time.Parse(time.RFC3339, o.At)
+		if err != nil {
+			return usagef("--at %q is not an RFC 3339 time (e.g. 2027-01-01T00:00:00Z)", o.At)
 		}
-		o.ctx[k] = append(o.ctx[k], v)
+		o.at = &t
 	}
-	if o.SourceArn != "" {
-		if _, ok := policy.ParseARN(o.SourceArn); !ok {
-			return usagef("--source-arn %q is not an ARN", o.SourceArn)
-		}
-		o.ctx["aws:SourceArn"] = []string{o.SourceArn}
-	}
-	if o.SourceAccount != "" {
-		if !policy.IsAccountID(o.SourceAccount) {
-			return usagef("--source-account %q is not a 12-digit account ID", o.SourceAccount)
-		}
-		o.ctx["aws:SourceAccount"] = []string{o.SourceAccount}
+	var err2 error
+	if o.ctx, err2 = contextValues(o.Context, o.SourceArn, o.SourceAccount); err2 != nil {
+		return err2
 	}
 	if o.FromSnapshot != "" && (len(o.ctx) > 0 || o.Action != awsclient.DefaultAction) {
 		return usagef("with --from-snapshot the request comes from the evidence file; --action, --context, --source-arn and --source-account do not apply")
 	}
 	return nil
+}
+
+// contextValues gathers the request's condition keys from --context,
+// --source-arn and --source-account. Condition keys are case-insensitive:
+// every spelling of a key is the one key (a repeated key has several
+// values), and two spellings given different values are an error rather
+// than a result that depends on which one wins.
+func contextValues(pairs []string, sourceArn, sourceAccount string) (evidence.ContextValues, error) {
+	ctx := evidence.ContextValues{}
+	spelling := map[string]string{} // lower-case key -> the first spelling given
+	from := map[string]string{}     // lower-case key -> the flag that gave it
+	add := func(flag, k, v string) error {
+		lk := strings.ToLower(k)
+		first, seen := spelling[lk]
+		switch {
+		case !seen:
+			spelling[lk], from[lk] = k, flag
+			ctx[k] = []string{v}
+		case first == k && flag == "--context" && from[lk] == "--context":
+			ctx[k] = append(ctx[k], v)
+		case slices.Equal(ctx[first], []string{v}):
+		default:
+			return usagef("condition key %s is given twice with different values (%s %s and %s %s): condition keys are case-insensitive, so they are one key", k, from[lk], strings.Join(ctx[first], ","), flag, v)
+		}
+		return nil
+	}
+	for _, kv := range pairs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			return nil, usagef("--context %q is not KEY=VALUE", kv)
+		}
+		if err := add("--context", k, v); err != nil {
+			return nil, err
+		}
+	}
+	if sourceArn != "" {
+		if _, ok := arn.Parse(sourceArn); !ok {
+			return nil, usagef("--source-arn %q is not an ARN", sourceArn)
+		}
+		if err := add("--source-arn", "aws:SourceArn", sourceArn); err != nil {
+			return nil, err
+		}
+	}
+	if sourceAccount != "" {
+		if !arn.IsAccountID(sourceAccount) {
+			return nil, usagef("--source-account %q is not a 12-digit account ID", sourceAccount)
+		}
+		if err := add("--source-account", "aws:SourceAccount", sourceAccount); err != nil {
+			return nil, err
+		}
+	}
+	return ctx, nil
+}
+
+// options are the diagnosis's options: the moment asked about.
+func (o *diagnoseOptions) options() diagnose.Options {
+	if o.at != nil {
+		return diagnose.Options{Now: *o.at}
+	}
+	return diagnose.Options{}
 }
 
 func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
@@ -220,10 +286,15 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 	if err != nil {
 		return err
 	}
+	opts := o.options()
+	if opts.Now.IsZero() {
+		// One moment for the redaction's check and the verdict.
+		opts.Now = ev.Moment(time.Now())
+	}
 	if o.Snapshot != "" {
 		saved := ev
 		if o.Redact {
-			if saved, err = diagnose.Redact(ev); err != nil {
+			if saved, err = redact.Evidence(ev, opts); err != nil {
 				return fmt.Errorf("not writing %s: %w", o.Snapshot, err)
 			}
 		}
@@ -231,7 +302,7 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 			return err
 		}
 	}
-	v, err := diagnose.Diagnose(ev)
+	v, err := diagnose.Diagnose(ev, opts)
 	if err != nil {
 		return err
 	}
@@ -269,7 +340,7 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 	if err != nil {
 		return nil, err
 	}
-	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx, Simulate: !o.NoSimulate})
+	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx, At: o.at, Simulate: !o.NoSimulate})
 	if err != nil {
 		return nil, err
 	}

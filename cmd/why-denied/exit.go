@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 
+	"github.com/spf13/cobra"
+	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
@@ -50,29 +52,36 @@ func exitCode(err error) int {
 		notFound *awsclient.NotFoundError
 		evInput  *diagnose.InputError
 		evFile   *evidence.FileError
+		message  *accessdenied.InputError
 	)
 	switch {
 	case errors.As(err, &deniedError{}):
 		return exitDenied
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &notFound),
-		errors.As(err, &evInput), errors.As(err, &evFile):
-		return exitBadInput
-	case isCobraUsage(err):
+		errors.As(err, &evInput), errors.As(err, &evFile), errors.As(err, &message):
 		return exitBadInput
 	}
 	return exitIncomplete
 }
 
-// isCobraUsage recognizes the flag and argument errors cobra returns as
-// plain errors.
-func isCobraUsage(err error) bool {
-	msg := err.Error()
-	for _, p := range []string{"unknown flag", "unknown shorthand flag", "unknown command", "flag needs an argument", "invalid argument", "accepts ", "requires at least", "bad flag syntax", "required flag"} {
-		if strings.Contains(msg, p) {
-			return true
-		}
+// usageErrors marks what went wrong before a command ran: cobra's own
+// flag, argument and command errors arise there, and are bad usage (exit
+// 2) whatever their words. Errors from a running command are judged by
+// their type alone: an AWS or network error saying "invalid argument" is
+// not bad usage.
+type usageErrors struct{ started bool }
+
+// begin is the root's PersistentPreRun: the command is about to run.
+func (u *usageErrors) begin(*cobra.Command, []string) { u.started = true }
+
+// classify wraps an error that arose before the command ran as a
+// usageError.
+func (u *usageErrors) classify(err error) error {
+	var usage *usageError
+	if err == nil || u.started || errors.As(err, &usage) {
+		return err
 	}
-	return false
+	return &usageError{err.Error() + " (see why-denied --help)"}
 }
 
 // oneLine keeps error messages to a single line.

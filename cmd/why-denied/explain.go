@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/why-denied/why-denied/accessdenied"
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
-	"github.com/why-denied/why-denied/policy"
 	"github.com/why-denied/why-denied/report"
 )
 
@@ -81,24 +81,22 @@ policy to look at, and the commands to run next.`,
 }
 
 func explainRun(ctx context.Context, o *explainOptions) error {
-	d, err := diagnose.ParseDenial(o.Message)
+	d, err := accessdenied.ParseDenial(o.Message)
 	if err != nil {
 		return err
 	}
 	var ev *evidence.Evidence
-	mismatch := ""
 	if o.FromSnapshot != "" {
 		if ev, err = readSnapshot(o.FromSnapshot); err != nil {
 			return err
 		}
-		mismatch = messageMismatch(d, ev)
 	} else {
-		if why := cannotDiagnose(d); why != "" {
+		if why := d.CannotDiagnose(); why != "" {
 			return o.meaningOnly(d, why, nil)
 		}
 		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
 		o.ctx = evidence.ContextValues{}
-		if a, ok := policy.ParseARN(d.Resource); ok && o.Region == "" {
+		if a, ok := arn.Parse(d.Resource); ok && o.Region == "" {
 			// The message names the function's region: read it there,
 			// rather than require one configured.
 			o.Region = a.Region
@@ -107,15 +105,16 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 			return o.accountUnreadable(d, err)
 		}
 	}
-	v, err := diagnose.Diagnose(ev)
+	opts := o.options()
+	opts.Message = d
+	v, err := diagnose.Diagnose(ev, opts)
 	if err != nil {
 		return err
 	}
-	v.CompareWithMessage(d)
-	if mismatch != "" {
-		fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", mismatch)
-		v.Findings = append(v.Findings, diagnose.Finding{Kind: "messageMismatch", Severity: diagnose.SeverityWarning,
-			Message: mismatch + ": the verdict is about the evidence file's call, not the message's"})
+	for _, f := range v.Findings {
+		if f.Kind == diagnose.KindMessageMismatch {
+			fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", f.Message)
+		}
 	}
 	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
 		return fmt.Errorf("writing output: %w", err)
@@ -127,7 +126,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 // names nothing AWS knows is bad input (exit 2); anything else, including
 // a profile or region this machine cannot use, leaves the message to
 // explain without a diagnosis (exit 3), as missing credentials do.
-func (o *explainOptions) accountUnreadable(d *diagnose.Denial, err error) error {
+func (o *explainOptions) accountUnreadable(d *accessdenied.Denial, err error) error {
 	reason := "the account could not be read: " + oneLine(err.Error())
 	var input *awsclient.InputError
 	var notFound *awsclient.NotFoundError
@@ -140,109 +139,10 @@ func (o *explainOptions) accountUnreadable(d *diagnose.Denial, err error) error 
 	return o.meaningOnly(d, reason, err)
 }
 
-// cannotDiagnose says why the message alone does not name a call the tool
-// can look up, or "".
-func cannotDiagnose(d *diagnose.Denial) string {
-	switch {
-	case d.Caller == "":
-		return "the message does not name the caller"
-	case strings.EqualFold(d.Caller, "anonymous"):
-		// AWS's word for an unsigned request: no principal to look up.
-		return "the caller is anonymous"
-	case d.Redacted:
-		return "the message's ARNs are redacted"
-	case d.Resource == "":
-		return "the message does not name the resource"
-	case looksCutOff(d.Resource):
-		return "the resource ARN looks cut off (a wrapped paste?)"
-	case !strings.HasPrefix(d.Resource, "arn:") || !strings.Contains(d.Resource, ":lambda:"):
-		return "the resource is not a Lambda function, which is all why-denied diagnoses"
-	}
-	return ""
-}
-
-// looksCutOff reports whether an ARN ends before its last field, as when a
-// terminal wrapped the message and the paste kept the break: any ARN has at
-// least six fields, a Lambda ARN seven (arn:aws:lambda:REGION:ACCOUNT:
-// function:NAME).
-func looksCutOff(arn string) bool {
-	if !strings.HasPrefix(arn, "arn:") {
-		return false
-	}
-	fields := strings.Split(arn, ":")
-	return len(fields) < 6 || (fields[2] == "lambda" && len(fields) < 7) || strings.HasSuffix(arn, ":")
-}
-
-// messageMismatch says how the call a message is about differs from the
-// call in an evidence file, or "" when they agree as far as the message
-// tells. ARNs masked in the message, and all ARNs when the evidence file
-// is redacted (its names were replaced), are not compared.
-func messageMismatch(d *diagnose.Denial, ev *evidence.Evidence) string {
-	var inMessage, inEvidence []string
-	differs := func(what, message, evidence string) {
-		inMessage = append(inMessage, what+" "+message)
-		inEvidence = append(inEvidence, what+" "+evidence)
-	}
-	if d.Caller != "" && !ev.Redacted && !masked(d.Caller) && !sameCaller(d.Caller, ev) {
-		differs("caller", d.Caller, ev.Request.Caller)
-	}
-	// Action names are case-insensitive (IAM User Guide, "IAM JSON policy
-	// elements: Action").
-	if !strings.EqualFold(d.Action, ev.Request.Action) {
-		differs("action", d.Action, ev.Request.Action)
-	}
-	cutOff := looksCutOff(d.Resource) && strings.HasPrefix(ev.Request.Resource, d.Resource)
-	if d.Resource != "" && !ev.Redacted && !masked(d.Resource) && d.Resource != ev.Request.Resource && !cutOff {
-		differs("resource", d.Resource, ev.Request.Resource)
-	}
-	if len(inMessage) == 0 {
-		return ""
-	}
-	return fmt.Sprintf("the message is about %s, the evidence file about %s", strings.Join(inMessage, " and "), strings.Join(inEvidence, " and "))
-}
-
-// sameCaller reports whether the message's caller is the evidence's: the
-// principal AWS saw, the role or user whose policies apply, or another
-// session of that role (arn:aws:sts::A:assumed-role/R/S is a session of
-// arn:aws:iam::A:role/PATH/R, whose ARN the session's omits the path of).
-func sameCaller(caller string, ev *evidence.Evidence) bool {
-	if caller == ev.Request.Caller || (ev.Caller.ARN != "" && caller == ev.Caller.ARN) {
-		return true
-	}
-	session, ok := policy.ParseARN(caller)
-	role, roleOK := policy.ParseARN(ev.Caller.ARN)
-	if !ok || !roleOK || session.Service != "sts" || role.Service != "iam" || session.Account != role.Account ||
-		!strings.HasPrefix(session.Resource, "assumed-role/") || !strings.HasPrefix(role.Resource, "role/") {
-		return false
-	}
-	name, _, _ := strings.Cut(strings.TrimPrefix(session.Resource, "assumed-role/"), "/")
-	return name == role.Resource[strings.LastIndexByte(role.Resource, '/')+1:]
-}
-
-// masked reports whether an ARN as printed in a message hides its account
-// (*** from CI log masking, or an account that is not 12 digits): it cannot
-// be compared with the evidence.
-func masked(arn string) bool {
-	if strings.Contains(arn, "***") {
-		return true
-	}
-	a, ok := policy.ParseARN(arn)
-	if !ok {
-		return false
-	}
-	switch {
-	case a.Account == "", a.Account == "aws", a.Account == "*":
-		return false
-	case len(a.Account) == 12 && strings.Trim(a.Account, "0123456789") == "":
-		return false
-	}
-	return true
-}
-
 // meaningOnly prints what the message means when no diagnosis can be made,
 // and ends with exit code 3: the diagnosis is incomplete.
-func (o *explainOptions) meaningOnly(d *diagnose.Denial, reason string, cause error) error {
-	m := diagnose.Explain(d)
+func (o *explainOptions) meaningOnly(d *accessdenied.Denial, reason string, cause error) error {
+	m := accessdenied.Explain(d)
 	m.Reason = reason
 	if err := report.Render(o.IO.Out, o.format, m, report.Meaning); err != nil {
 		return fmt.Errorf("writing output: %w", err)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/redact"
 )
 
 // explain --from-snapshot diagnoses the call in the evidence file, whatever
@@ -48,7 +49,7 @@ func TestExplainWarnsWhenTheEvidenceIsAboutAnotherCall(t *testing.T) {
 			var mismatch *diagnose.Finding
 			var kinds []string
 			for i, f := range v.Findings {
-				kinds = append(kinds, f.Kind)
+				kinds = append(kinds, string(f.Kind))
 				if f.Kind == "messageMismatch" {
 					mismatch = &v.Findings[i]
 				}
@@ -82,7 +83,7 @@ func redactedSnapshot(t *testing.T, path string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	red, err := diagnose.Redact(ev)
+	red, err := redact.Evidence(ev, diagnose.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

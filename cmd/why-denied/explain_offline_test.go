@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/awsclient"
-	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/internal/awstest"
 )
 
@@ -112,7 +112,7 @@ func TestExplainFallsBackWhenTheAccountCannotBeRead(t *testing.T) {
 			if c.code != exitIncomplete {
 				return
 			}
-			var m diagnose.Meaning
+			var m accessdenied.Meaning
 			if err := json.Unmarshal([]byte(out), &m); err != nil {
 				t.Fatalf("%v\n%s", err, out)
 			}
@@ -135,7 +135,7 @@ func wantMeaningOnly(t *testing.T, msg, reason string) {
 	if src.got.Caller != "" {
 		t.Errorf("the account was read for %+v", src.got)
 	}
-	var m diagnose.Meaning
+	var m accessdenied.Meaning
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
 )
@@ -92,7 +93,7 @@ func TestExplainRedactedMessageNeedsNoAccount(t *testing.T) {
 	if code != exitIncomplete {
 		t.Fatalf("exit %d", code)
 	}
-	var m diagnose.Meaning
+	var m accessdenied.Meaning
 	if err := json.Unmarshal([]byte(out), &m); err != nil {
 		t.Fatal(err)
 	}

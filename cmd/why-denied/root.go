@@ -11,8 +11,10 @@ import (
 // run builds the command tree, executes it and returns the exit code.
 func run(args []string, io streams) int {
 	root := newRootCmd(io, defaultDeps())
+	usage := &usageErrors{}
+	root.PersistentPreRun = usage.begin
 	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
+	err := usage.classify(root.ExecuteContext(context.Background()))
 	if err != nil && !errors.As(err, &deniedError{}) {
 		fmt.Fprintln(io.Err, "why-denied: "+oneLine(err.Error()))
 	}

@@ -146,7 +146,7 @@ var defectCases = []defectCase{
 			}
 			wantFix(t, v, "an identity grant of lambda:InvokeFunction", func(f defectFix) bool {
 				return hasChange(f, func(c defectChange) bool {
-					return c.Layer == "identity" && c.Kind == "AddStatement" && slices.Contains(statementActions(c.Document), "lambda:invokefunction")
+					return c.Layer == "identity" && c.Kind == "addStatement" && slices.Contains(statementActions(c.Document), "lambda:invokefunction")
 				})
 			})
 		},
@@ -186,10 +186,10 @@ var defectCases = []defectCase{
 		check: func(t *testing.T, v defectVerdict, _ string) {
 			wantFix(t, v, "the resource Deny's exemption and a resource grant, together", func(f defectFix) bool {
 				exempt := hasChange(f, func(c defectChange) bool {
-					return c.Layer == "resource" && c.Kind == "AddCondition" && c.Statement == 0
+					return c.Layer == "resource" && c.Kind == "addCondition" && c.Statement == 0
 				})
 				grant := hasChange(f, func(c defectChange) bool {
-					return c.Layer == "resource" && c.Kind == "AddStatement" && slices.Contains(statementActions(c.Document), "lambda:invokefunction") &&
+					return c.Layer == "resource" && c.Kind == "addStatement" && slices.Contains(statementActions(c.Document), "lambda:invokefunction") &&
 						strings.Contains(string(c.Document), "222222222222")
 				})
 				return exempt && grant
@@ -205,7 +205,7 @@ var defectCases = []defectCase{
 		check: func(t *testing.T, v defectVerdict, _ string) {
 			wantFix(t, v, "a resource statement for lambda:InvokeFunction via the function URL", func(f defectFix) bool {
 				return hasChange(f, func(c defectChange) bool {
-					return c.Layer == "resource" && c.Kind == "AddStatement" && slices.Contains(statementActions(c.Document), "lambda:invokefunction") &&
+					return c.Layer == "resource" && c.Kind == "addStatement" && slices.Contains(statementActions(c.Document), "lambda:invokefunction") &&
 						strings.Contains(strings.ToLower(string(c.Document)), "lambda:invokedviafunctionurl")
 				})
 			})
@@ -281,7 +281,7 @@ var defectCases = []defectCase{
 		decision:    "explicitDeny", blockedBy: []string{"identity"},
 		check: func(t *testing.T, v defectVerdict, _ string) {
 			f := wantFix(t, v, "a Deny exemption", func(f defectFix) bool {
-				return hasChange(f, func(c defectChange) bool { return c.Kind == "AddCondition" })
+				return hasChange(f, func(c defectChange) bool { return c.Kind == "addCondition" })
 			})
 			if f != nil {
 				wantWholeDocuments(t, *f, "NoInvokeOutsideDeploy", "StringNotEquals")
@@ -747,11 +747,11 @@ func documentHolds(doc map[string]any, kind string, change any) bool {
 	for _, s := range list {
 		st, _ := s.(map[string]any)
 		switch kind {
-		case "AddStatement":
+		case "addStatement":
 			if jsonEqual(st, change) {
 				return true
 			}
-		case "AddCondition":
+		case "addCondition":
 			cond, _ := st["Condition"].(map[string]any)
 			add, _ := change.(map[string]any)
 			all := len(add) > 0
@@ -781,7 +781,7 @@ func jsonEqual(a, b any) bool {
 func wantBothURLResourceStatements(t *testing.T, v defectVerdict, _ string) {
 	t.Helper()
 	isAction := func(c defectChange, action, cond string) bool {
-		return c.Layer == "resource" && c.Kind == "AddStatement" && slices.Contains(statementActions(c.Document), action) &&
+		return c.Layer == "resource" && c.Kind == "addStatement" && slices.Contains(statementActions(c.Document), action) &&
 			strings.Contains(strings.ToLower(string(c.Document)), cond)
 	}
 	f := wantFix(t, v, "both resource statements of a function URL call", func(f defectFix) bool {

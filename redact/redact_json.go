@@ -1,4 +1,4 @@
-package diagnose
+package redact
 
 // Policy documents are redacted through a JSON tree of their own rather than
 // map[string]any, which would sort their elements on the way out: a shared

@@ -1,4 +1,4 @@
-package diagnose
+package redact
 
 // This file holds what makes a redaction trustworthy rather than the rules
 // of what is a name: the entry point, the key that drives the substitution,
@@ -15,11 +15,12 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
-	"github.com/why-denied/why-denied/policy"
 )
 
-// Redact returns a copy of ev that can be shared: account IDs and the names
+// Evidence returns a copy of ev that can be shared: account IDs and the names
 // of roles, users, sessions, groups, functions, aliases, policies, buckets
 // and other resources, statement and policy IDs, tag values and other
 // identifying condition values are replaced, consistently, so that the copy
@@ -43,10 +44,10 @@ import (
 // hides names from a reader, not from cryptanalysis: lengths, case and
 // repeated letters survive, as in a document whose names were blurred.
 //
-// Redact checks its own work: it diagnoses both ev and the copy and returns
+// Evidence checks its own work: it diagnoses both ev and the copy and returns
 // an error rather than a copy that would diagnose differently, or one in
 // which a replacement spells an original name.
-func Redact(ev *evidence.Evidence) (*evidence.Evidence, error) {
+func Evidence(ev *evidence.Evidence, opts diagnose.Options) (*evidence.Evidence, error) {
 	canonical, err := json.Marshal(ev)
 	if err != nil {
 		return nil, fmt.Errorf("redacting evidence: %w", err)
@@ -55,7 +56,7 @@ func Redact(ev *evidence.Evidence) (*evidence.Evidence, error) {
 	if err != nil {
 		return nil, err
 	}
-	want, wantErr := Diagnose(orig)
+	want, wantErr := diagnose.Diagnose(orig, opts)
 	var last error
 	for attempt := range redactAttempts {
 		out, err := decodeCopy(canonical)
@@ -69,7 +70,7 @@ func Redact(ev *evidence.Evidence) (*evidence.Evidence, error) {
 		if last = r.collision(); last != nil {
 			continue
 		}
-		got, gotErr := Diagnose(out)
+		got, gotErr := diagnose.Diagnose(out, opts)
 		if last = sameDiagnosis(want, wantErr, got, gotErr, r); last != nil {
 			continue
 		}
@@ -120,7 +121,7 @@ func newRedactor(canonical []byte, attempt int, ev *evidence.Evidence) *redactor
 		r.digit[i] = byte('0' + p)
 	}
 	for _, np := range namedPolicies(ev) {
-		if a, ok := policy.ParseARN(np.ARN); ok && a.Account == "aws" {
+		if a, ok := arn.Parse(np.ARN); ok && a.Account == "aws" {
 			name := a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
 			r.managed[name] = true
 			r.managed[np.Name] = true
@@ -269,7 +270,7 @@ func (r *redactor) collision() error {
 // sameDiagnosis compares what a redacted evidence file must preserve: the
 // decision, the blocking layers, each layer's result and source, and the
 // statements that matched or came closest, with the elements that failed.
-func sameDiagnosis(want *Verdict, wantErr error, got *Verdict, gotErr error, r *redactor) error {
+func sameDiagnosis(want *diagnose.Verdict, wantErr error, got *diagnose.Verdict, gotErr error, r *redactor) error {
 	switch {
 	case wantErr != nil && gotErr != nil:
 		return nil
@@ -288,22 +289,22 @@ func sameDiagnosis(want *Verdict, wantErr error, got *Verdict, gotErr error, r *
 			b = g[i]
 		}
 		if a != b {
-			return &RedactionError{Original: a, Redacted: b}
+			return &ChangedError{Original: a, Redacted: b}
 		}
 	}
 	return nil
 }
 
-// RedactionError says how redacting would have changed the diagnosis.
-type RedactionError struct{ Original, Redacted string }
+// ChangedError says how redacting would have changed the diagnosis.
+type ChangedError struct{ Original, Redacted string }
 
-func (e *RedactionError) Error() string {
+func (e *ChangedError) Error() string {
 	return fmt.Sprintf("redaction would change the diagnosis: %q became %q", e.Original, e.Redacted)
 }
 
 // fingerprint lists a verdict's deciding facts, one per line. With r, policy
 // names are given as they read once redacted.
-func fingerprint(v *Verdict, r *redactor) []string {
+func fingerprint(v *diagnose.Verdict, r *redactor) []string {
 	name := func(s string) string { return s }
 	if r != nil {
 		name = func(s string) string {

@@ -1,4 +1,4 @@
-package diagnose
+package redact
 
 import (
 	"bytes"
@@ -11,7 +11,10 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
@@ -224,14 +227,14 @@ func TestRedactKeepsTheDiagnosis(t *testing.T) {
 	for _, c := range redactInputs(t) {
 		t.Run(c.name, func(t *testing.T) {
 			ev := readCase(t, c)
-			want, err := Diagnose(ev)
+			want, err := diagnose.Diagnose(ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if c.decision != "" && want.Decision != c.decision {
 				t.Fatalf("the case does not test what it says: decision %s, want %s (%s)", want.Decision, c.decision, want.Summary)
 			}
-			red, err := Redact(ev)
+			red, err := Evidence(ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -247,7 +250,7 @@ func TestRedactKeepsTheDiagnosis(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the redacted file does not read back: %v", err)
 			}
-			got, err := Diagnose(back)
+			got, err := diagnose.Diagnose(back, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -311,7 +314,7 @@ func policyPositions(ev *evidence.Evidence) map[string]string {
 	return pos
 }
 
-func statementKeys(l LayerReport, pos map[string]string) []string {
+func statementKeys(l diagnose.LayerReport, pos map[string]string) []string {
 	var out []string
 	for _, st := range l.Statements {
 		p, ok := pos[st.Policy]
@@ -327,10 +330,10 @@ func statementKeys(l LayerReport, pos map[string]string) []string {
 	return out
 }
 
-func findingKinds(v *Verdict) []string {
+func findingKinds(v *diagnose.Verdict) []string {
 	var out []string
 	for _, f := range v.Findings {
-		out = append(out, f.Kind+"/"+string(f.Layer))
+		out = append(out, string(f.Kind)+"/"+string(f.Layer))
 	}
 	return out
 }
@@ -342,7 +345,7 @@ func TestRedactRemovesNamesAndAccounts(t *testing.T) {
 	for _, c := range redactInputs(t) {
 		t.Run(c.name, func(t *testing.T) {
 			ev := readCase(t, c)
-			red, err := Redact(ev)
+			red, err := Evidence(ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -453,7 +456,7 @@ func TestRedactIsDeterministicAndConsistent(t *testing.T) {
 	for _, c := range redactInputs(t) {
 		t.Run(c.name, func(t *testing.T) {
 			ev := readCase(t, c)
-			a, err := Redact(ev)
+			a, err := Evidence(ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -461,7 +464,7 @@ func TestRedactIsDeterministicAndConsistent(t *testing.T) {
 			if err := json.Compact(&compact, []byte(c.json)); err != nil {
 				t.Fatal(err)
 			}
-			b, err := Redact(readCase(t, redactCase{name: c.name, json: compact.String()}))
+			b, err := Evidence(readCase(t, redactCase{name: c.name, json: compact.String()}), testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -569,7 +572,7 @@ func TestRedactKeepsWhatPoliciesAreMadeOf(t *testing.T) {
 			c = rc
 		}
 	}
-	red, err := Redact(readCase(t, c))
+	red, err := Evidence(readCase(t, c), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -601,7 +604,7 @@ func TestRedactRedactsFreeText(t *testing.T) {
 			c = rc
 		}
 	}
-	red, err := Redact(readCase(t, c))
+	red, err := Evidence(readCase(t, c), testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -641,13 +644,13 @@ func TestRedactRefusesToChangeTheDiagnosis(t *testing.T) {
 		rcCaller(rcRole, "210987654321", "",
 			rcDoc(`{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"arn:aws:lambda:eu-west-1:210987654321:*tion:Process*"}`)),
 		rcTargetJSON(rcTarget, "210987654321", ""))})
-	if v, err := Diagnose(ev); err != nil || v.Decision != policy.Allowed {
+	if v, err := diagnose.Diagnose(ev, testOptions); err != nil || v.Decision != policy.Allowed {
 		t.Fatalf("the original must be allowed: %v %v", v, err)
 	}
-	_, err := Redact(ev)
-	var re *RedactionError
+	_, err := Evidence(ev, testOptions)
+	var re *ChangedError
 	if !errors.As(err, &re) {
-		t.Fatalf("Redact: %v, want a RedactionError", err)
+		t.Fatalf("Redact: %v, want a ChangedError", err)
 	}
 	if !strings.Contains(err.Error(), "decision allowed") {
 		t.Errorf("the error does not say what would change: %v", err)
@@ -658,7 +661,7 @@ func TestRedactDoesNotChangeItsInput(t *testing.T) {
 	c := redactInputs(t)[0]
 	ev := readCase(t, c)
 	before := mustJSON(t, ev)
-	if _, err := Redact(ev); err != nil {
+	if _, err := Evidence(ev, testOptions); err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(before, mustJSON(t, ev)) {
@@ -698,10 +701,10 @@ func (c corpusCase) evidence() *evidence.Evidence {
 		Caller:  evidence.Caller{ARN: c.Request.PrincipalARN, ServiceLinkedRole: c.Options.ServiceLinkedRole},
 		Target:  evidence.Target{ARN: c.Request.Resource, Account: c.Request.ResourceAccount},
 	}
-	if a, ok := policy.ParseARN(c.Request.Principal); ok {
+	if a, ok := arn.Parse(c.Request.Principal); ok {
 		ev.Caller.Account = a.Account
 	}
-	if a, ok := policy.ParseARN(c.Request.Resource); ok && ev.Target.Account == "" {
+	if a, ok := arn.Parse(c.Request.Resource); ok && ev.Target.Account == "" {
 		ev.Target.Account = a.Account
 	}
 	for i, d := range c.Policies.Identity {
@@ -746,8 +749,8 @@ func TestRedactPolicyCorpus(t *testing.T) {
 			t.Fatalf("%s: %v", f, err)
 		}
 		ev := c.evidence()
-		red, err := Redact(ev)
-		var refused *RedactionError
+		red, err := Evidence(ev, testOptions)
+		var refused *ChangedError
 		if errors.As(err, &refused) {
 			// A wildcard that spans the ARN's fields (a segment-ending *
 			// covering region and account) cannot keep its meaning under a
@@ -772,3 +775,6 @@ func TestRedactPolicyCorpus(t *testing.T) {
 		}
 	}
 }
+
+// testOptions diagnose every case at one fixed moment.
+var testOptions = diagnose.Options{Now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}

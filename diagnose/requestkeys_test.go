@@ -55,7 +55,7 @@ func TestRequestTimeKeys(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v, err := Diagnose(c.ev)
+			v, err := Diagnose(c.ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -82,7 +82,7 @@ func TestUnscopedServiceGrant(t *testing.T) {
 	ev := withResourcePolicy(scenario(targetARN), `{"Sid":"s3","Effect":"Allow","Principal":{"Service":"s3.amazonaws.com"},"Action":"lambda:InvokeFunction","Resource":"`+targetARN+`","Condition":{"ArnLike":{"AWS:SourceArn":"arn:aws:s3:::uploads"}}}`)
 	ev.Request.Caller, ev.Caller = "s3.amazonaws.com", evidence.Caller{}
 	ev.Request.Context = evidence.ContextValues{"aws:SourceArn": {"arn:aws:s3:::uploads"}, "aws:SourceAccount": {acct}}
-	v, err := Diagnose(ev)
+	v, err := Diagnose(ev, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

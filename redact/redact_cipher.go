@@ -1,4 +1,4 @@
-package diagnose
+package redact
 
 // Names are replaced character by character, not name by name, because the
 // engine compares them with wildcards, sometimes ignoring case: a one-to-one

@@ -1,4 +1,4 @@
-package diagnose
+package accessdenied
 
 import (
 	"strings"
@@ -17,7 +17,7 @@ func FuzzParseDenial(f *testing.F) {
 	}
 	known := map[policy.Layer]bool{"": true, policy.LayerIdentity: true, policy.LayerResource: true,
 		policy.LayerPermissionsBoundary: true, policy.LayerSessionPolicy: true, policy.LayerSCP: true,
-		policy.LayerRCP: true, LayerVPCEndpoint: true}
+		policy.LayerRCP: true, policy.LayerVPCEndpoint: true}
 	f.Fuzz(func(t *testing.T, msg string) {
 		d, err := ParseDenial(msg)
 		if err != nil {

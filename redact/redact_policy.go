@@ -1,4 +1,4 @@
-package diagnose
+package redact
 
 // A policy's structure says which of its strings are names: this file walks
 // policy documents, ARNs and condition values element by element and keeps
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/why-denied/why-denied/policy"
+	"github.com/why-denied/why-denied/arn"
 )
 
 // document redacts a policy document, knowing what each element holds, and
@@ -137,7 +137,7 @@ func redactValues(n *node, f func(string) string) {
 // not read as structure (Sid, Id, unknown elements).
 func (r *redactor) strings(n *node) {
 	redactValues(n, func(s string) string {
-		if isLiteral(s) && !policy.IsAccountID(s) {
+		if isLiteral(s) && !arn.IsAccountID(s) {
 			return s
 		}
 		return r.arnOrText(s)
@@ -295,7 +295,7 @@ func (r *redactor) value(key, v string) string {
 		return v
 	case strings.HasPrefix(v, "arn:"):
 		return r.arn(v)
-	case policy.IsAccountID(v):
+	case arn.IsAccountID(v):
 		return r.text(v)
 	case isServicePrincipal(v), isLiteral(v):
 		return v

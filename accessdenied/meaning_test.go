@@ -1,11 +1,9 @@
-package diagnose
+package accessdenied
 
 import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/why-denied/why-denied/policy"
 )
 
 func mustParse(t *testing.T, msg string) *Denial {
@@ -106,28 +104,5 @@ func TestNextStepsReadTheDenyingPolicy(t *testing.T) {
 		if strings.Contains(arn, ":organizations:") && stepIndex(steps, "aws iam get-policy") >= 0 {
 			t.Errorf("%s: an Organizations policy is not read with aws iam get-policy:\n%s", arn, strings.Join(steps, "\n"))
 		}
-	}
-}
-
-// A message naming an SCP, when the tool did not read SCPs and the
-// simulator did not speak for them: the message is the authority, the
-// verdict says so and does not claim the policies changed.
-func TestMessageNamingAnUnreadLayer(t *testing.T) {
-	ev := scenario(targetARN, doc(allow("lambda:InvokeFunction", targetARN)))
-	v, err := Diagnose(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := ParseDenial("User: " + session + " is not authorized to perform: lambda:InvokeFunction on resource: " + targetARN + " with an explicit deny in a service control policy")
-	if err != nil {
-		t.Fatal(err)
-	}
-	v.CompareWithMessage(d)
-	if v.Decision != policy.ExplicitDeny || !contains(v.BlockedBy, policy.LayerSCP) {
-		t.Errorf("decision %s blocked by %v", v.Decision, v.BlockedBy)
-	}
-	text := verdictText(v)
-	if !strings.Contains(text, "AWS's message is the authority") || strings.Contains(text, "may have changed") {
-		t.Errorf("findings:\n%s", text)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -35,25 +36,10 @@ func describeMismatch(f policy.Mismatch, req *policy.Request) string {
 	return string(f.Element) + " does not match"
 }
 
-// functionParts splits a Lambda function ARN into the unqualified ARN and
-// the qualifier ("" when unqualified).
-func functionParts(arn string) (unqualified, qualifier string, ok bool) {
-	a, isARN := policy.ParseARN(arn)
-	if !isARN || a.Service != "lambda" || !strings.HasPrefix(a.Resource, "function:") {
-		return "", "", false
-	}
-	name := strings.TrimPrefix(a.Resource, "function:")
-	if i := strings.IndexByte(name, ':'); i >= 0 {
-		name, qualifier = name[:i], name[i+1:]
-	}
-	a.Resource = "function:" + name
-	return a.String(), qualifier, true
-}
-
 // describeResource explains why none of the statement's resources covers
 // the requested ARN, naming the field that differs.
 func describeResource(values []string, target string) string {
-	unq, qual, isFn := functionParts(target)
+	unq, qual, isFn := arn.Function(target)
 	for _, v := range values {
 		if isFn && qual != "" && v == unq {
 			return fmt.Sprintf("Resource %s is the unqualified function ARN: it covers only unqualified calls, not the qualified call to :%s (add %s:%s or %s:*)", v, qual, unq, qual, unq)
@@ -62,7 +48,7 @@ func describeResource(values []string, target string) string {
 			return fmt.Sprintf("Resource %s covers only qualified calls (an alias or version), not the unqualified call to %s", v, unq)
 		}
 		if isFn {
-			if vu, vq, ok := functionParts(v); ok && vu == unq && vq != qual && !strings.ContainsAny(vq, "*?") {
+			if vu, vq, ok := arn.Function(v); ok && vu == unq && vq != qual && !strings.ContainsAny(vq, "*?") {
 				if qual == "" {
 					return fmt.Sprintf("Resource %s names the qualifier :%s, but the call is unqualified", v, vq)
 				}
@@ -79,12 +65,12 @@ func describeResource(values []string, target string) string {
 // fieldDifference names the first ARN field (partition, service, region,
 // account, resource) in which the closest value differs from target.
 func fieldDifference(values []string, target string) string {
-	t, ok := policy.ParseARN(target)
+	t, ok := arn.Parse(target)
 	if !ok {
 		return ""
 	}
 	for _, v := range values {
-		a, ok := policy.ParseARN(v)
+		a, ok := arn.Parse(v)
 		if !ok || strings.ContainsAny(v, "*?") {
 			continue
 		}
@@ -158,9 +144,6 @@ func KindWords(k policy.PrincipalKind) string {
 
 func article(k policy.PrincipalKind) string { return "the " + KindWords(k) }
 
-// sourceKeys exist only when an AWS service calls on behalf of a resource.
-var sourceKeys = map[string]bool{"aws:sourcearn": true, "aws:sourceaccount": true, "aws:sourceorgid": true, "aws:sourceorgpaths": true}
-
 func describeCondition(c *policy.ConditionTrace, serviceCaller bool) string {
 	if c == nil {
 		return "a condition does not hold"
@@ -170,6 +153,10 @@ func describeCondition(c *policy.ConditionTrace, serviceCaller bool) string {
 		return fmt.Sprintf("condition operator %q is not one the engine knows; the statement is treated as not matching", c.Operator)
 	case len(c.Unresolved) > 0:
 		return fmt.Sprintf("condition %s %s uses the policy variable ${%s}, which has no value in this request", c.Operator, c.Key, strings.Join(c.Unresolved, "}, ${"))
+	case !c.KeyPresent && alwaysSentKey(c.Key):
+		// AWS sends it in every request: not absent, only unknown to the
+		// tool.
+		return fmt.Sprintf("condition %s %s %s depends on the request's %s, which the tool cannot know (pass it with --context %s=VALUE)", c.Operator, c.Key, list(c.Values), c.Key, c.Key)
 	case !c.KeyPresent:
 		msg := fmt.Sprintf("condition %s %s %s needs the key %s, which is absent from this request", c.Operator, c.Key, list(c.Values), c.Key)
 		switch {
@@ -215,6 +202,8 @@ func whyMatched(s *policy.Statement, tr policy.StatementTrace, req *policy.Reque
 	for _, c := range tr.Conditions {
 		if c.KeyPresent {
 			out = append(out, fmt.Sprintf("condition %s %s %s holds: the request has %s", c.Operator, c.Key, list(c.Values), list(c.RequestValues)))
+		} else if alwaysSentKey(c.Key) {
+			out = append(out, fmt.Sprintf("condition %s %s %s holds when the tool does not know the request's %s", c.Operator, c.Key, list(c.Values), c.Key))
 		} else {
 			out = append(out, fmt.Sprintf("condition %s %s %s holds with the key absent from the request", c.Operator, c.Key, list(c.Values)))
 		}

@@ -64,7 +64,7 @@ func TestPartialEvidence(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			v, err := Diagnose(c.ev)
+			v, err := Diagnose(c.ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +109,7 @@ func TestSimulatorOnlyExplicitDeny(t *testing.T) {
 		}(),
 	} {
 		t.Run(name, func(t *testing.T) {
-			v, err := Diagnose(ev)
+			v, err := Diagnose(ev, testOptions)
 			if err != nil {
 				t.Fatal(err)
 			}

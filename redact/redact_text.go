@@ -1,4 +1,4 @@
-package diagnose
+package redact
 
 // Free text (notes, simulatorUnavailable, and what could not be read and
 // why) has no structure that says which word is a name. It is redacted
@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/why-denied/why-denied/policy"
+	"github.com/why-denied/why-denied/arn"
 )
 
 // proseKeywords are the words after which messages name an entity ("role
@@ -47,7 +47,7 @@ func (r *redactor) prose(s string) string {
 			return tok
 		case strings.HasPrefix(core, "arn:"):
 			return r.arn(core) + trail
-		case policy.IsAccountID(core):
+		case arn.IsAccountID(core):
 			return r.text(core) + trail
 		}
 		if red, ok := r.words[core]; ok {

@@ -1,10 +1,10 @@
-package diagnose
+package accessdenied
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -30,7 +30,7 @@ var layerLookAt = map[policy.Layer]string{
 	policy.LayerSessionPolicy:       "the session policy passed when the caller's session was created (AssumeRole, GetFederationToken)",
 	policy.LayerSCP:                 "the service control policies of the caller's account, its OUs and the organization root",
 	policy.LayerRCP:                 "the resource control policies of the function's account, its OUs and the organization root",
-	LayerVPCEndpoint:                "the policy of the VPC endpoint the call went through",
+	policy.LayerVPCEndpoint:         "the policy of the VPC endpoint the call went through",
 }
 
 // Explain says what a parsed AccessDenied message means and what to run
@@ -83,7 +83,7 @@ func orWord(s, def string) string {
 // the full diagnosis.
 func nextSteps(d *Denial) []string {
 	role, user := "", ""
-	if a, ok := policy.ParseARN(d.Caller); ok {
+	if a, ok := arn.Parse(d.Caller); ok {
 		switch {
 		case strings.HasPrefix(a.Resource, "assumed-role/"):
 			role = strings.SplitN(strings.TrimPrefix(a.Resource, "assumed-role/"), "/", 2)[0]
@@ -94,7 +94,7 @@ func nextSteps(d *Denial) []string {
 		}
 	}
 	fn, qual := "", ""
-	if unq, q, ok := functionParts(d.Resource); ok {
+	if unq, q, ok := arn.Function(d.Resource); ok {
 		fn, qual = unq, q
 	}
 	var steps []string
@@ -135,11 +135,11 @@ func nextSteps(d *Denial) []string {
 		// are inherited: those of every OU above the account and of the
 		// root apply too, and list-policies-for-target shows only the
 		// policies attached to the target itself.
-		arn, filter := d.Caller, "SERVICE_CONTROL_POLICY"
+		governed, filter := d.Caller, "SERVICE_CONTROL_POLICY"
 		if d.Layer == policy.LayerRCP {
-			arn, filter = d.Resource, "RESOURCE_CONTROL_POLICY"
+			governed, filter = d.Resource, "RESOURCE_CONTROL_POLICY"
 		}
-		if a, ok := policy.ParseARN(arn); ok && a.Account != "" {
+		if a, ok := arn.Parse(governed); ok && a.Account != "" {
 			steps = append(steps,
 				"aws organizations list-policies-for-target --target-id "+a.Account+" --filter "+filter+"   # from the management account",
 				"aws organizations list-parents --child-id "+a.Account+"   # then list-policies-for-target --filter "+filter+" for each parent OU, and list-parents again up to the root (r-...), whose policies apply too")
@@ -147,7 +147,7 @@ func nextSteps(d *Denial) []string {
 	case policy.LayerSessionPolicy:
 		steps = append(steps, "check the Policy and PolicyArns parameters of the AssumeRole (or GetFederationToken) call that created the session")
 	}
-	switch a, _ := policy.ParseARN(d.PolicyARN); {
+	switch a, _ := arn.Parse(d.PolicyARN); {
 	case a.Service == "organizations" && strings.Contains(a.Resource, "/p-"):
 		// An SCP or RCP: arn:aws:organizations::MGMT:policy/o-ORG/TYPE/p-ID.
 		steps = append(steps, "aws organizations describe-policy --policy-id "+a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]+"   # from the management account")
@@ -181,63 +181,23 @@ func nextSteps(d *Denial) []string {
 	return steps
 }
 
-// CompareWithMessage records the message on the verdict and says what the
-// diagnosis found beyond it: AWS names only one blocking layer.
-func (v *Verdict) CompareWithMessage(d *Denial) {
-	v.Message = d
-	if d.Layer == "" {
-		return
-	}
-	layer := d.Layer
-	if layer == LayerVPCEndpoint {
-		v.Findings = append(v.Findings, Finding{Kind: "messageLayerNotEvaluated", Severity: SeverityWarning, Layer: layer,
-			Message: "the message names a VPC endpoint policy, which the tool cannot read: check the policy of the VPC endpoint the call went through"})
-		return
-	}
-	for _, rep := range v.Layers {
-		if rep.Layer == layer && rep.Result == "notRead" {
-			// The tool cannot read that layer: AWS's message is the word on it.
-			v.Findings = append(v.Findings, Finding{Kind: "messageLayerNotRead", Severity: SeverityBlocking, Layer: layer,
-				Message: fmt.Sprintf("the message says the %s denied the call; the tool cannot read it (%s), so AWS's message is the authority here: fix it there", layerWords[layer], rep.Note)})
-			if !slices.Contains(v.BlockedBy, layer) {
-				v.BlockedBy = append(v.BlockedBy, layer)
-			}
-			if v.Decision == policy.Allowed {
-				v.Decision = policy.ImplicitDeny
-				if d.Explicit {
-					v.Decision = policy.ExplicitDeny
-				}
-			}
-			return
-		}
-	}
+// CannotDiagnose says why the message alone does not name a call the tool
+// can look up, or "" when it does.
+func (d *Denial) CannotDiagnose() string {
 	switch {
-	case v.Decision == policy.Allowed:
-		v.Findings = append(v.Findings, Finding{Kind: "messageNotReproduced", Severity: SeverityWarning, Layer: layer,
-			Message: fmt.Sprintf("the message says the %s denied the call, but the policies read now allow it: they may have changed since, IAM changes can take a few seconds to apply, or the call was made with other credentials, action or qualifier", layerWords[layer])})
-	case !slices.Contains(v.BlockedBy, layer):
-		v.Findings = append(v.Findings, Finding{Kind: "messageLayerDiffers", Severity: SeverityWarning, Layer: layer,
-			Message: fmt.Sprintf("the message names the %s, but the policies read now block in the %s instead: the policies may have changed since the message", layerWords[layer], joinWords(v.BlockedBy))})
-	case len(v.BlockedBy) > 1:
-		var others []policy.Layer
-		for _, l := range v.BlockedBy {
-			if l != layer {
-				others = append(others, l)
-			}
-		}
-		v.Findings = append(v.Findings, Finding{Kind: "moreThanMessage", Severity: SeverityWarning, Layer: layer,
-			Message: fmt.Sprintf("the message names only the %s; the %s also blocks: fixing only what the message names will not be enough", layerWords[layer], joinWords(others))})
+	case d.Caller == "":
+		return "the message does not name the caller"
+	case isAnonymous(d.Caller):
+		// AWS's word for an unsigned request: no principal to look up.
+		return "the caller is anonymous"
+	case d.Redacted:
+		return "the message's ARNs are redacted"
+	case d.Resource == "":
+		return "the message does not name the resource"
+	case arn.CutOff(d.Resource):
+		return "the resource ARN looks cut off (a wrapped paste?)"
+	case !strings.HasPrefix(d.Resource, "arn:") || !strings.Contains(d.Resource, ":lambda:"):
+		return "the resource is not a Lambda function, which is all why-denied diagnoses"
 	}
-	if d.Explicit != (v.Decision == policy.ExplicitDeny) && v.Decision != policy.Allowed {
-		v.Findings = append(v.Findings, Finding{Kind: "messageDenyKindDiffers", Severity: SeverityInfo, Layer: layer,
-			Message: fmt.Sprintf("the message reports an %s deny, the policies read now give %s", map[bool]string{true: "explicit", false: "implicit"}[d.Explicit], v.Decision)})
-	}
-}
-
-func joinWords(ls []policy.Layer) string {
-	words := make([]string, len(ls))
-	for i, l := range ls {
-		words[i] = layerWords[l]
-	}
-	return strings.Join(words, " and the ")
+	return ""
 }

@@ -1,0 +1,205 @@
+package diagnose
+
+import (
+	"slices"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+// layerReports says what each layer said of the call: its result, whether
+// it blocks (as the verdict decided), where the answer came from, and the
+// statements that decided it or came closest. A layer is reported from the
+// check it blocks, for a call that needs several.
+func (d *diagnosis) layerReports(base, settled *outcome, v *Verdict) []LayerReport {
+	var out []LayerReport
+	for _, layer := range reportOrder {
+		if layer == policy.LayerVPCEndpoint && d.messageLayer != layer {
+			continue
+		}
+		l := base.legFor(layer)
+		if slices.Contains(v.BlockedBy, layer) && !slices.Contains(l.blockedBy, layer) {
+			l = settled.legFor(layer)
+		}
+		rep := d.layerReport(l, layer, v, len(base.legs) > 1)
+		if layer == policy.LayerResource && rep.Result == ResultNoAllow && !rep.Blocks && rep.Note == "" && len(rep.Statements) == 0 {
+			rep.Note = "no statement allows this caller; not needed in one account, where the identity side decides"
+		}
+		out = append(out, rep)
+	}
+	return out
+}
+
+func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalLegs bool) LayerReport {
+	o := l.outcome(layer)
+	rep := LayerReport{Layer: layer, Blocks: slices.Contains(v.BlockedBy, layer), Source: l.sources[layer], Statements: []StatementReport{}}
+	if rep.Source == "" {
+		rep.Source = SourceLocal
+	}
+	if severalLegs {
+		rep.Action = l.action
+	}
+	trace := l.res.Layer(layer)
+	if trace != nil {
+		rep.Note = trace.Reason
+	}
+	switch {
+	case slices.Contains(d.unknown, layer):
+		what, actions := d.unreadableWords([]policy.Layer{layer})
+		rep.Result, rep.Blocks = ResultUnknown, false
+		rep.Note = "could not be read (" + what + "): the tool needs " + actions
+		if v.Decision != DecisionUnknown {
+			rep.Note += "; the verdict holds whatever it says"
+		}
+		return rep
+	case o.Applies && o.Denies:
+		rep.Result = ResultDenies
+	case !o.Applies && rep.Blocks:
+		// A layer without policies that must allow (the identity side of a
+		// caller with no identity policies) blocks: nothing allows.
+		rep.Result = ResultNoAllow
+	case !o.Applies:
+		rep.Result = ResultNotApplicable
+		if note, ok := d.notRead[layer]; ok && rep.Source == SourceLocal {
+			rep.Result, rep.Note = ResultNotRead, note
+		}
+		if layer == policy.LayerRCP && !rcpApplies(d.ev.Request.Action) {
+			rep.Note = "RCPs do not apply to " + serviceOf(d.ev.Request.Action)
+		}
+		return rep
+	case o.Allows:
+		rep.Result = ResultAllows
+	default:
+		rep.Result = ResultNoAllow
+	}
+	switch rep.Source {
+	case SourceMessage:
+		rep.Note = "the AccessDenied message names this layer, which the tool cannot read: AWS's word is the answer"
+	case SourceSimulator:
+		if trace == nil || !trace.Applies {
+			switch layer {
+			case policy.LayerSCP:
+				rep.Note = "the simulator reports that the organization's SCPs do not allow the call (their documents were not read)"
+				if o.Allows {
+					rep.Note = "the simulator reports that the organization's SCPs allow the call"
+				}
+			case policy.LayerPermissionsBoundary:
+				rep.Note = "the simulator reports a permissions boundary that does not allow the call (the tool could not read it)"
+				if o.Allows {
+					rep.Note = "the simulator reports a permissions boundary that allows the call"
+				}
+			}
+		}
+	}
+	if severalLegs && l.action != l.in.Request.Action {
+		rep.Note = joinNote(rep.Note, "for "+l.action)
+	}
+	if trace == nil || !trace.Applies {
+		return rep
+	}
+	want := policy.Allow
+	if o.Denies {
+		want = policy.Deny
+	}
+	req := &l.in.Request
+	var matched []policy.StatementTrace
+	for _, st := range trace.Statements {
+		if st.Matched && st.Effect == want {
+			matched = append(matched, st)
+		}
+	}
+	if len(matched) > 0 {
+		for _, st := range matched {
+			r := statementReport(st, StatusMatched, req)
+			if st.Effect == policy.Deny {
+				r.Reasons = whyMatched(statementOf(l.in, st), st, req)
+			}
+			rep.Statements = append(rep.Statements, r)
+		}
+		return rep
+	}
+	// Near misses matter where the call is denied: in the blocking layers,
+	// and in the resource policy, where users often look first.
+	if v.Decision == policy.Allowed || (!rep.Blocks && layer != policy.LayerResource) {
+		return rep
+	}
+	for _, st := range closest(trace.Statements, 3) {
+		rep.Statements = append(rep.Statements, statementReport(st, StatusClosest, req))
+	}
+	return rep
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// closest returns up to n Allow statements with the fewest failing
+// elements; a statement whose action matches comes before one whose does
+// not, since it is about the call at hand.
+func closest(sts []policy.StatementTrace, n int) []policy.StatementTrace {
+	var cands []policy.StatementTrace
+	for _, st := range sts {
+		if st.Effect == policy.Allow && !st.Matched {
+			cands = append(cands, st)
+		}
+	}
+	score := func(st policy.StatementTrace) int {
+		s := len(st.Failures) * 10
+		for _, f := range st.Failures {
+			if f.Element == policy.ElemAction || f.Element == policy.ElemNotAction {
+				s += 100
+			}
+		}
+		return s
+	}
+	// A stable sort by score keeps document order among equals.
+	slices.SortStableFunc(cands, func(a, b policy.StatementTrace) int { return score(a) - score(b) })
+	if len(cands) > n {
+		cands = cands[:n]
+	}
+	return cands
+}
+
+func statementReport(st policy.StatementTrace, status StatementStatus, req *policy.Request) StatementReport {
+	r := StatementReport{Policy: st.Policy, Statement: st.Statement, Sid: st.Sid, Effect: st.Effect, Status: status, Level: st.Level}
+	if status != StatusMatched {
+		r.Failures = st.Failures
+		for _, f := range st.Failures {
+			r.Reasons = append(r.Reasons, describeMismatch(f, req))
+		}
+	}
+	return r
+}
+
+// statementOf finds the parsed statement a trace is about.
+func statementOf(in *policy.Input, st policy.StatementTrace) *policy.Statement {
+	var np *policy.Named
+	switch st.Layer {
+	case policy.LayerIdentity:
+		if st.PolicyIndex < len(in.Identity) {
+			np = &in.Identity[st.PolicyIndex]
+		}
+	case policy.LayerResource:
+		np = in.Resource
+	case policy.LayerPermissionsBoundary:
+		np = in.PermissionsBoundary
+	case policy.LayerSessionPolicy:
+		if st.PolicyIndex < len(in.SessionPolicies) {
+			np = &in.SessionPolicies[st.PolicyIndex]
+		}
+	case policy.LayerSCP, policy.LayerRCP:
+		levels := in.SCPs
+		if st.Layer == policy.LayerRCP {
+			levels = in.RCPs
+		}
+		if st.Level < len(levels) && st.PolicyIndex < len(levels[st.Level]) {
+			np = &levels[st.Level][st.PolicyIndex]
+		}
+	}
+	if np == nil || np.Policy == nil || st.Statement >= len(np.Policy.Statements) {
+		return nil
+	}
+	return &np.Policy.Statements[st.Statement]
+}

@@ -1,0 +1,59 @@
+package diagnose
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/why-denied/why-denied/policy"
+)
+
+// summarize is the verdict in one sentence, written last, from what the
+// verdict holds: the decision, the blocking layers, what is unknown.
+func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decision, keys keysSettlement) string {
+	switch {
+	case len(v.DependsOn) > 0:
+		how := "--context KEY=VALUE"
+		if v.Caller.Kind == policy.KindService {
+			how = "--source-arn and --source-account (or --context KEY=VALUE)"
+		}
+		s := fmt.Sprintf("UNKNOWN: the outcome depends on %s, which the request carries but the tool cannot know; pass it with %s.", strings.Join(v.DependsOn, ", "), how)
+		if slices.ContainsFunc(v.DependsOn, alwaysSentKey) {
+			if len(keys.outcomes) > 0 {
+				s += " It is " + keys.outcomes[0] + ", " + string(known) + " otherwise"
+			}
+			return s
+		}
+		return s + " Without it: " + string(known)
+	case v.Decision == DecisionUnknown:
+		what, actions := d.unreadableWords(v.UnknownLayers)
+		unless := fmt.Sprintf("unless %s has a Deny", what)
+		if slices.Contains(v.UnknownLayers, policy.LayerPermissionsBoundary) || slices.Contains(v.UnknownLayers, policy.LayerSessionPolicy) {
+			unless = fmt.Sprintf("unless %s does not allow it (a boundary or session policy must allow the call) or has a Deny", what)
+		}
+		if known == policy.Allowed {
+			return fmt.Sprintf("UNKNOWN: the policies read allow the call, %s; the tool could not read it (it needs %s)", unless, actions)
+		}
+		return fmt.Sprintf("UNKNOWN: the policies read deny the call (%s), unless it is allowed by %s; the tool could not read it (it needs %s)", known, what, actions)
+	case v.Decision == policy.Allowed:
+		for _, rep := range v.Layers {
+			if rep.Result == ResultAllows && (rep.Layer == policy.LayerIdentity || rep.Layer == policy.LayerResource) && len(rep.Statements) > 0 {
+				st := rep.Statements[0]
+				return fmt.Sprintf("ALLOWED: %s may call %s on %s (%s %q, statement %s)", v.Caller.Principal, v.Request.Action, v.Request.Resource, layerWords[rep.Layer], st.Policy, statementName(st))
+			}
+		}
+		return fmt.Sprintf("ALLOWED: %s may call %s on %s", v.Caller.Principal, v.Request.Action, v.Request.Resource)
+	}
+	words := make([]string, len(v.BlockedBy))
+	for i, l := range v.BlockedBy {
+		words[i] = layerWords[l]
+	}
+	s := fmt.Sprintf("DENIED (%s) by the %s", v.Decision, strings.Join(words, " and the "))
+	for _, rep := range v.Layers {
+		if rep.Blocks && rep.Action != "" && rep.Action != v.Request.Action {
+			s += fmt.Sprintf(" (for %s, which a function URL call also needs)", rep.Action)
+			break
+		}
+	}
+	return s
+}
