@@ -13,7 +13,7 @@ import (
 // names, qualifiers, Sids, source ARNs) are chosen by whoever could create
 // them, so every value interpolated into a printed command goes through
 // Quote: a value of safe characters only is left as it is, anything else is
-// single-quoted, with each ' written as '\''.
+// single-quoted, with each ' written as '\”.
 func Quote(s string) string {
 	if s != "" && strings.IndexFunc(s, func(r rune) bool {
 		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(":/._-=,@+", r))
