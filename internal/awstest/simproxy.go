@@ -50,6 +50,7 @@ type SimulatorProxy struct {
 	mu        sync.Mutex
 	answer    Fixture
 	scps      [][]string
+	resource  map[string]string // lambda:GetResourcePolicy answers, by ARN
 	simulated []url.Values
 	forwarded []string
 }
@@ -78,6 +79,9 @@ func StartSimulatorProxy(t testing.TB, backend string) *SimulatorProxy {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if form, ok := iamQuery(r, body); ok && form.Get("Action") == "SimulatePrincipalPolicy" {
 			p.simulate(w, r, form)
+			return
+		}
+		if p.fullResourcePolicy(w, r) {
 			return
 		}
 		p.mu.Lock()

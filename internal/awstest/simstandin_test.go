@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/smithy-go"
 )
 
@@ -222,6 +223,35 @@ func TestSimulatorStandIn(t *testing.T) {
 			t.Errorf("simulate = %v, want HTTP 403 AccessDenied", err)
 		}
 	})
+}
+
+// TestResourcePolicyAnswer: the proxy answers lambda:GetResourcePolicy for
+// the ARNs a test chose, and only for them.
+func TestResourcePolicyAnswer(t *testing.T) {
+	FakeCredentials(t)
+	moto := StartMoto(t)
+	proxy := StartSimulatorProxy(t, moto.URL)
+	b := NewBuilder(t, proxy.URL)
+	fn := b.Function("FullPolicyTarget", b.Role("FullPolicyTargetRole", "/"))
+	doc := Document(Statement{Effect: "Deny", Principal: "*", Action: "lambda:InvokeFunction", Resource: fn})
+	proxy.ResourcePolicy(fn, doc)
+	get := func(arn string) (string, error) {
+		out, err := b.Lambda.GetResourcePolicy(context.Background(), &lambda.GetResourcePolicyInput{ResourceArn: &arn}, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
+		if err != nil {
+			return "", err
+		}
+		return aws.ToString(out.Policy), nil
+	}
+	if got, err := get(fn); err != nil || got != doc {
+		t.Errorf("GetResourcePolicy(%s) = %q, %v; want the chosen document", fn, got, err)
+	}
+	if got, err := get(fn + ":live"); err == nil {
+		t.Errorf("GetResourcePolicy of another ARN = %q, want moto's error (it does not implement the operation)", got)
+	}
+	proxy.ResourcePolicy(fn, "")
+	if got, err := get(fn); err == nil {
+		t.Errorf("GetResourcePolicy after removing the answer = %q, want moto's error", got)
+	}
 }
 
 func sameStatements(got, want []iamtypes.Statement) bool {
