@@ -1,11 +1,24 @@
 // Package awstest runs why-denied's AWS code against a real AWS API
 // emulator: moto_server (moto 5) on a free loopback port, a reverse proxy in
 // front of it that answers iam:SimulatePrincipalPolicy (which moto does not
-// implement) from recorded responses, builders that create roles, users,
+// implement) from recorded responses or by evaluating each request, builders that create roles, users,
 // functions, versions, aliases and permissions through the AWS API, a
 // recorder of the operations a client sent, and a fault proxy that makes
 // chosen operations fail as AWS or the network can (throttling, server
 // errors, resets, truncated or slow answers, AccessDenied).
+//
+// The simulator stand-in (SimulatorProxy.Evaluate) reads the simulated
+// principal's policies from moto and decides with the project's own engine,
+// package policy. Its job is therefore to reproduce the simulator's
+// interface as AWS documents it, the part the code under test must handle
+// right: only the ContextEntries sent are in the request (no principal tags,
+// no aws:PrincipalArn, no region, no time), every key the relevant
+// statements use and the request lacks is listed in MissingContextValues, a
+// ResourcePolicy counts only for an IAM user caller, and the permissions
+// boundary and the organization's SCPs are reported in their own decision
+// details. It is not an independent judge of policy semantics: where the
+// engine is wrong, the stand-in is wrong the same way. The differential
+// test against an independent evaluator (package policy) does that job.
 //
 // Moto is close to AWS but not equal. What moto 5.2.1 does, as observed
 // while writing these tests (the code under test must not depend on any of

@@ -45,8 +45,12 @@ type SimulatorProxy struct {
 	// URL is the endpoint to give the client under test.
 	URL string
 
+	backend string
+
 	mu        sync.Mutex
 	answer    Fixture
+	scps      [][]string
+	resource  map[string]string // lambda:GetResourcePolicy answers, by ARN
 	simulated []url.Values
 	forwarded []string
 }
@@ -61,7 +65,7 @@ func StartSimulatorProxy(t testing.TB, backend string) *SimulatorProxy {
 	if err != nil {
 		t.Fatalf("simulator proxy: backend URL %q: %v", backend, err)
 	}
-	p := &SimulatorProxy{}
+	p := &SimulatorProxy{backend: backend}
 	forward := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) {
 		r.SetURL(target)
 		r.Out.Host = r.In.Host // keep the Host the request was signed for
@@ -74,7 +78,10 @@ func StartSimulatorProxy(t testing.TB, backend string) *SimulatorProxy {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		if form, ok := iamQuery(r, body); ok && form.Get("Action") == "SimulatePrincipalPolicy" {
-			p.simulate(w, form)
+			p.simulate(w, r, form)
+			return
+		}
+		if p.fullResourcePolicy(w, r) {
 			return
 		}
 		p.mu.Lock()
@@ -87,7 +94,8 @@ func StartSimulatorProxy(t testing.TB, backend string) *SimulatorProxy {
 	return p
 }
 
-// Answer chooses the response to every following simulator request.
+// Answer chooses the recorded response to every following simulator
+// request; SimAccessDenied refuses them. It ends Evaluate's mode.
 func (p *SimulatorProxy) Answer(f Fixture) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -111,11 +119,17 @@ func (p *SimulatorProxy) Forwarded() []string {
 	return append([]string(nil), p.forwarded...)
 }
 
-func (p *SimulatorProxy) simulate(w http.ResponseWriter, form url.Values) {
+func (p *SimulatorProxy) simulate(w http.ResponseWriter, r *http.Request, form url.Values) {
 	p.mu.Lock()
 	p.simulated = append(p.simulated, form)
 	answer := p.answer
+	scps := p.scps
 	p.mu.Unlock()
+
+	if answer == simEvaluate {
+		p.evaluate(w, r, form, scps)
+		return
+	}
 
 	w.Header().Set("Content-Type", "text/xml")
 	if answer == "" {
