@@ -59,10 +59,10 @@ func principalReader(backend, authorization, token string) *iam.Client {
 // readPrincipal reads the policies of a role or user ARN through the IAM
 // API: inline and attached managed policies (at their default version),
 // for a user also those of its groups, and the permissions boundary.
-func readPrincipal(ctx context.Context, c *iam.Client, arn string) (*principalPolicies, error) {
-	a, ok := policy.ParseARN(arn)
+func readPrincipal(ctx context.Context, c *iam.Client, source string) (*principalPolicies, error) {
+	a, ok := arn.Parse(source)
 	if !ok || a.Service != "iam" {
-		return nil, &simInputError{fmt.Sprintf("PolicySourceArn %s is not an IAM role or user ARN", arn)}
+		return nil, &simInputError{fmt.Sprintf("PolicySourceArn %s is not an IAM role or user ARN", source)}
 	}
 	name := a.Resource[strings.LastIndex(a.Resource, "/")+1:]
 	switch {
@@ -71,7 +71,7 @@ func readPrincipal(ctx context.Context, c *iam.Client, arn string) (*principalPo
 	case strings.HasPrefix(a.Resource, "user/"):
 		return readUser(ctx, c, name)
 	}
-	return nil, &simInputError{fmt.Sprintf("PolicySourceArn %s: the stand-in simulates roles and users only", arn)}
+	return nil, &simInputError{fmt.Sprintf("PolicySourceArn %s: the stand-in simulates roles and users only", source)}
 }
 
 func readRole(ctx context.Context, c *iam.Client, name string) (*principalPolicies, error) {
