@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/policy"
 )
 
