@@ -198,6 +198,36 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		tr.Values[i] = p.text
 	}
 
+	// Many values against many patterns: one pass per value over all
+	// patterns at once instead of every pair.
+	var set *likeSet
+	if (op.kind == opStringLike || op.kind == opString) && len(reqVals)*len(pats) >= likeSetMin {
+		sp := pats
+		if op.kind == opString {
+			sp = make([]pattern, len(pats))
+			for i, p := range pats {
+				sp[i] = exact(p)
+			}
+		}
+		set = newLikeSet(sp)
+	}
+	match := func(v string) (truth, string) {
+		if set != nil {
+			return is(set.any(v))
+		}
+		return matchesAny(op, pats, v)
+	}
+	satisfies := func(v string) (truth, string) {
+		r, why := match(v)
+		if r == unreadable || !op.negated {
+			return r, why
+		}
+		if r == yes {
+			return no, ""
+		}
+		return yes, ""
+	}
+
 	// Three-valued from here on: a value the engine cannot read for the
 	// operator neither matches nor fails to match. A negated operator
 	// (NotIpAddress, NumericNotEquals ...) must not turn such a value into
@@ -210,7 +240,7 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		why := ""
 		for _, v := range reqVals {
-			switch r, reason := satisfies(op, pats, v); r {
+			switch r, reason := satisfies(v); r {
 			case no:
 				return tr
 			case unreadable:
@@ -227,7 +257,7 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		why := ""
 		for _, v := range reqVals {
-			switch r, reason := satisfies(op, pats, v); r {
+			switch r, reason := satisfies(v); r {
 			case yes:
 				tr.Matched = true
 				return tr
@@ -245,7 +275,7 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		result, why := no, ""
 		for _, v := range reqVals {
-			r, reason := matchesAny(op, pats, v)
+			r, reason := match(v)
 			if r == yes {
 				result = yes
 				break
@@ -304,19 +334,6 @@ func matchesAny(op operator, pats []pattern, v string) (truth, string) {
 		}
 	}
 	return result, why
-}
-
-// satisfies says whether one request value satisfies the operator, with
-// negation applied per value.
-func satisfies(op operator, pats []pattern, v string) (truth, string) {
-	r, why := matchesAny(op, pats, v)
-	if r == unreadable || !op.negated {
-		return r, why
-	}
-	if r == yes {
-		return no, ""
-	}
-	return yes, ""
 }
 
 func evalNull(values []string, present bool) bool {
