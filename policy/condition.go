@@ -153,7 +153,11 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 	} else {
 		op = parseOperator(c.Operator)
 	}
-	reqVals, present := ctx.lookup(c.Key)
+	folded := c.key
+	if folded == "" {
+		folded = foldKey(c.Key)
+	}
+	reqVals, present := ctx[folded]
 	tr.RequestValues, tr.KeyPresent = reqVals, present
 	if op.kind == opUnknown {
 		// IAM refuses to store a policy with an operator it does not know
@@ -211,23 +215,6 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		set = newLikeSet(sp)
 	}
-	match := func(v string) (truth, string) {
-		if set != nil {
-			return is(set.any(v))
-		}
-		return matchesAny(op, pats, v)
-	}
-	satisfies := func(v string) (truth, string) {
-		r, why := match(v)
-		if r == unreadable || !op.negated {
-			return r, why
-		}
-		if r == yes {
-			return no, ""
-		}
-		return yes, ""
-	}
-
 	// Three-valued from here on: a value the engine cannot read for the
 	// operator neither matches nor fails to match. A negated operator
 	// (NotIpAddress, NumericNotEquals ...) must not turn such a value into
@@ -240,7 +227,7 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		why := ""
 		for _, v := range reqVals {
-			switch r, reason := satisfies(v); r {
+			switch r, reason := satisfies(op, pats, set, v); r {
 			case no:
 				return tr
 			case unreadable:
@@ -257,7 +244,7 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		why := ""
 		for _, v := range reqVals {
-			switch r, reason := satisfies(v); r {
+			switch r, reason := satisfies(op, pats, set, v); r {
 			case yes:
 				tr.Matched = true
 				return tr
@@ -275,7 +262,7 @@ func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 		}
 		result, why := no, ""
 		for _, v := range reqVals {
-			r, reason := match(v)
+			r, reason := matchSet(op, pats, set, v)
 			if r == yes {
 				result = yes
 				break
@@ -316,6 +303,27 @@ const (
 	yes
 	unreadable
 )
+
+// matchSet is matchesAny, through set when there is one.
+func matchSet(op operator, pats []pattern, set *likeSet, v string) (truth, string) {
+	if set != nil {
+		return is(set.any(v))
+	}
+	return matchesAny(op, pats, v)
+}
+
+// satisfies says whether one request value satisfies the operator, with
+// negation applied per value.
+func satisfies(op operator, pats []pattern, set *likeSet, v string) (truth, string) {
+	r, why := matchSet(op, pats, set, v)
+	if r == unreadable || !op.negated {
+		return r, why
+	}
+	if r == yes {
+		return no, ""
+	}
+	return yes, ""
+}
 
 // matchesAny says whether request value v matches at least one policy value
 // under the positive form of the operator. A readable match wins over an

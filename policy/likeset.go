@@ -24,7 +24,9 @@ type likeSet struct {
 // building a likeSet pays.
 const likeSetMin = 4096
 
-func newLikeSet(pats []pattern) *likeSet {
+func newLikeSet(given []pattern) *likeSet {
+	pats := make([]pattern, len(given)) // the caller's slice may live on its stack
+	copy(pats, given)
 	s := &likeSet{exact: map[string]bool{}, pats: pats, next: []map[byte]int32{{}}, fail: []int32{0}, out: [][]int32{nil}}
 	for i, p := range pats {
 		if !p.hasWildcard() {

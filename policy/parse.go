@@ -275,7 +275,7 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 				return nil, &ParseError{Element: "Condition." + op + "." + key, Msg: err.Error()}
 			}
 			parsed := parseOperator(op)
-			out = append(out, Condition{Operator: op, Key: key, Values: vals, op: &parsed})
+			out = append(out, Condition{Operator: op, Key: key, Values: vals, op: &parsed, key: foldKey(key)})
 		}
 	}
 	return out, nil

@@ -129,10 +129,25 @@ func (c Context) merge(keys []string) []string {
 type keyIndex map[string][]string
 
 func (c Context) index() keyIndex {
-	groups := c.spellings()
-	idx := make(keyIndex, len(groups))
-	for f, keys := range groups {
-		idx[f] = c.merge(keys)
+	idx := make(keyIndex, len(c))
+	var collided map[string]bool
+	for k, v := range c {
+		f := foldKey(k)
+		if _, dup := idx[f]; dup {
+			if collided == nil {
+				collided = map[string]bool{}
+			}
+			collided[f] = true
+			continue
+		}
+		idx[f] = v
+	}
+	if collided != nil {
+		for f, keys := range c.spellings() {
+			if collided[f] {
+				idx[f] = c.merge(keys)
+			}
+		}
 	}
 	return idx
 }

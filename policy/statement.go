@@ -289,8 +289,14 @@ func resourceMatches(p pattern, req *Request) bool {
 // pattern of many segment-ending stars against an ARN of many colons costs
 // their product, not an exponential number of tries.
 func segmentsMatch(p pattern, arn string) bool {
+	if !p.hasWildcard() {
+		return p.text == arn
+	}
 	// starts[j] is where value segment j begins; the value has m segments.
-	starts := make([]int, 1, 8)
+	// Buffers on the stack cover ordinary ARNs without allocating.
+	var startsBuf [16]int
+	var reachBuf, nextBuf [17]bool
+	starts := startsBuf[:1]
 	for i := 0; i < len(arn); i++ {
 		if arn[i] == ':' {
 			starts = append(starts, i+1)
@@ -303,8 +309,12 @@ func segmentsMatch(p pattern, arn string) bool {
 		}
 		return len(arn)
 	}
-	reach := make([]bool, m+1) // reach[j]: the next pattern segment starts at value segment j
-	next := make([]bool, m+1)
+	reach, next := reachBuf[:0], nextBuf[:0] // reach[j]: the next pattern segment starts at value segment j
+	if m+1 > len(reachBuf) {
+		reach, next = make([]bool, m+1), make([]bool, m+1)
+	} else {
+		reach, next = reachBuf[:m+1], nextBuf[:m+1]
+	}
 	reach[0] = true
 	for start := 0; start <= len(p.text); {
 		end := strings.IndexByte(p.text[start:], ':')
