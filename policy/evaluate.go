@@ -227,6 +227,14 @@ func Evaluate(in *Input) *Result {
 		res.Layers = append(res.Layers, lr)
 		for _, st := range lr.Statements {
 			if st.Undecidable == "" {
+				// An operator the engine does not know is worth a word even
+				// where another element already settles the statement.
+				for _, c := range st.Conditions {
+					if c.UnknownOperator {
+						res.Problems = append(res.Problems, fmt.Sprintf("%s policy %q statement %d: unknown condition operator %q; it does not decide the statement, which does not match for other reasons",
+							lr.Layer, st.Policy, st.Statement, c.Operator))
+					}
+				}
 				continue
 			}
 			treated := "not matching"

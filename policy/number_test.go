@@ -1,6 +1,9 @@
 package policy
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseDecimalAndCompare(t *testing.T) {
 	for _, c := range []struct {
@@ -60,5 +63,27 @@ func TestUnreadableValuesAreUndecidable(t *testing.T) {
 	// An absent key decides without reading the values.
 	if tr := evalCondition(Condition{Operator: "NotIpAddress", Key: "aws:VpcSourceIp", Values: []string{"10.0.0.0/33"}}, ctx, true); !tr.Matched || tr.Undecidable != "" {
 		t.Errorf("absent key: want a match without undecidable, got %+v", tr)
+	}
+}
+
+// TestUndecidableOnlyWhenItCouldMatter: a statement that fails on an
+// element the engine can read is decided, unknown operator or not; the
+// operator is still reported.
+func TestUndecidableOnlyWhenItCouldMatter(t *testing.T) {
+	doc := MustParse(`{"Version":"2012-10-17","Statement":[
+		{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"StringEqualsSomeday":{"aws:SourceIp":"x"}}},
+		{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEqualsSomeday":{"aws:SourceIp":"x"},"StringEquals":{"aws:username":"bob"}}},
+		{"Effect":"Allow","Action":"*","Resource":"*"}]}`)
+	in := &Input{Request: hostileRequest("arn:aws:lambda:us-east-1:111111111111:function:F", Context{"aws:username": {"alice"}}), Identity: []Named{{Name: "id", Policy: doc}}}
+	res := Evaluate(in)
+	if res.Decision != Allowed || len(res.UndecidableStatements()) != 0 {
+		t.Fatalf("decision %s, undecidable %v: the Denies fail on Action and on a readable condition", res.Decision, res.UndecidableStatements())
+	}
+	if len(res.Problems) != 2 || !strings.Contains(res.Problems[0], `unknown condition operator "StringEqualsSomeday"`) {
+		t.Fatalf("problems %q: want the unknown operator named for both statements", res.Problems)
+	}
+	in.AssumeUndecidableMatch = true
+	if d := Evaluate(in).Decision; d != Allowed {
+		t.Fatalf("assuming undecidable statements match: %s, want allowed (none is undecidable)", d)
 	}
 }
