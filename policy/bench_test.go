@@ -83,6 +83,9 @@ func BenchmarkHostileSegmentStars20(b *testing.B) { benchEvaluate(b, starsInput(
 func BenchmarkHostileLongLiteral1MB(b *testing.B) {
 	benchEvaluate(b, longLiteralInput(8000, 1<<20))
 }
+func BenchmarkHostileQuestionMarks64KB(b *testing.B) {
+	benchEvaluate(b, questionMarksInput(5000, MaxContextValueLength))
+}
 func BenchmarkHostileHugeNumbers1000(b *testing.B) { benchEvaluate(b, hugeNumbersInput(1000)) }
 func BenchmarkHostileMatchingDenies4000(b *testing.B) {
 	benchEvaluate(b, manyDeniesInput(4000))

@@ -103,6 +103,9 @@ func (p pattern) find(s string, from, limit int) (int, bool) {
 		}
 		return from + i + len(p.text), true
 	}
+	if (limit-from)*len(p.text) > shiftAndMin {
+		return p.findShiftAnd(s, from, limit)
+	}
 	for i := from; i <= limit; {
 		if end, ok := p.matchAt(s, i, limit); ok {
 			return end, true
@@ -111,6 +114,86 @@ func (p pattern) find(s string, from, limit int) (int, bool) {
 			break
 		}
 		i += runeLen(s, i)
+	}
+	return 0, false
+}
+
+// shiftAndMin is the work (value bytes × chunk bytes) from which find
+// leaves trying each offset for shift-and.
+const shiftAndMin = 1 << 16
+
+// findShiftAnd is find by shift-and over runes: the set of chunk prefixes
+// that end at the current character is a bit vector updated once per
+// character, so a chunk such as "a?a?a?...b" against a long run of a's
+// costs len(s)·len(p)/64 word operations instead of len(s)·len(p).
+func (p pattern) findShiftAnd(s string, from, limit int) (int, bool) {
+	var elems []rune // -1 stands for '?'
+	for k := 0; k < len(p.text); {
+		if p.isAny(k) {
+			elems = append(elems, -1)
+			k++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(p.text[k:])
+		if r == utf8.RuneError && n == 1 {
+			r = -2 // a byte that is not UTF-8 matches no character
+		}
+		elems = append(elems, r)
+		k += n
+	}
+	m := len(elems)
+	words := (m + 63) / 64
+	anyMask := make([]uint64, words)
+	masks := map[rune][]uint64{}
+	for i, r := range elems {
+		if r == -1 {
+			anyMask[i/64] |= 1 << (i % 64)
+		}
+	}
+	for i, r := range elems {
+		if r < 0 {
+			continue
+		}
+		mm := masks[r]
+		if mm == nil {
+			mm = append([]uint64(nil), anyMask...)
+			masks[r] = mm
+		}
+		mm[i/64] |= 1 << (i % 64)
+	}
+	var ascii [utf8.RuneSelf][]uint64
+	for r, mm := range masks {
+		if r < utf8.RuneSelf {
+			ascii[r] = mm
+		}
+	}
+	state := make([]uint64, words)
+	lw, lb := (m-1)/64, uint((m-1)%64)
+	for i := from; i < limit; {
+		var mm []uint64
+		n := 1
+		if c := s[i]; c < utf8.RuneSelf {
+			mm = ascii[c]
+		} else {
+			var r rune
+			r, n = utf8.DecodeRuneInString(s[i:limit])
+			if !(r == utf8.RuneError && n == 1) {
+				mm = masks[r]
+			}
+		}
+		if mm == nil {
+			mm = anyMask
+		}
+		carry := uint64(1)
+		for w := range state {
+			next := state[w] >> 63
+			state[w] = (state[w]<<1 | carry) & mm[w]
+			carry = next
+		}
+		i += n
+		if state[lw]>>lb&1 == 1 {
+			return i, true
+		}
 	}
 	return 0, false
 }

@@ -136,6 +136,7 @@ func writeGlobSeeds() error {
 		"exponential-segment-stars": {"arn:" + strings.Repeat("*:", 20) + "x", "arn:" + strings.Repeat("a:", 40) + "y"},
 		"quadratic-long-literal":    {"*" + strings.Repeat("a", 500) + "b*", strings.Repeat("a", 20000)},
 		"quadratic-question-marks":  {"*" + strings.Repeat("a?", 200) + "b*", strings.Repeat("a", 5000)},
+		"shift-and-question-marks":  {"*" + strings.Repeat("a?", 100) + "ß?b*", strings.Repeat("a", 3000) + "ßxb" + strings.Repeat("a", 3000)},
 		"many-stars-no-match":       {strings.Repeat("a*", 500) + "b", strings.Repeat("a", 5000)},
 	}
 	for name, s := range seeds {
@@ -156,5 +157,43 @@ func TestWriteGlobSeeds(t *testing.T) {
 	}
 	if err := writeGlobSeeds(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestShiftAndAgreesWithNaiveSearch compares the two ways find searches a
+// chunk with '?' on random short inputs.
+func TestShiftAndAgreesWithNaiveSearch(t *testing.T) {
+	rng := rand.New(rand.NewSource(2))
+	alpha := []string{"a", "b", "?", "ß", ":"}
+	gen := func(n int, wild bool) string {
+		var b strings.Builder
+		for range 1 + rng.Intn(n) {
+			c := alpha[rng.Intn(len(alpha))]
+			if !wild && c == "?" {
+				c = "b"
+			}
+			b.WriteString(c)
+		}
+		return b.String()
+	}
+	naive := func(p pattern, s string) (int, bool) {
+		for i := 0; i <= len(s); {
+			if end, ok := p.matchAt(s, i, len(s)); ok {
+				return end, true
+			}
+			if i == len(s) {
+				break
+			}
+			i += runeLen(s, i)
+		}
+		return 0, false
+	}
+	for range 20000 {
+		p, v := plain(gen(6, true)), gen(12, false)
+		e1, ok1 := p.findShiftAnd(v, 0, len(v))
+		e2, ok2 := naive(p, v)
+		if ok1 != ok2 || (ok1 && e1 != e2) {
+			t.Fatalf("find %q in %q: shift-and %d %v, naive %d %v", p.text, v, e1, ok1, e2, ok2)
+		}
 	}
 }

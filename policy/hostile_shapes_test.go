@@ -45,6 +45,15 @@ func longLiteralInput(n, m int) *Input {
 	return &Input{Request: hostileRequest("arn:aws:lambda:us-east-1:"+hostileAccount+":function:F", ctx), Identity: []Named{{Name: "literal", Policy: MustParse(doc)}}}
 }
 
+// questionMarksInput: StringLike "*a?a?...a?b*" (n pairs) against a value
+// of m a's: quadratic for a matcher that tries every offset.
+func questionMarksInput(n, m int) *Input {
+	pat := "*" + strings.Repeat("a?", n) + "b*"
+	doc := statementsDoc([]string{fmt.Sprintf(`{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"StringLike":{"aws:UserAgent":%q}}}`, pat)})
+	ctx := Context{"aws:UserAgent": {strings.Repeat("a", m)}}
+	return &Input{Request: hostileRequest("arn:aws:lambda:us-east-1:"+hostileAccount+":function:F", ctx), Identity: []Named{{Name: "marks", Policy: MustParse(doc)}}}
+}
+
 // hugeNumbersInput: NumericLessThan with n values 1e999999.
 func hugeNumbersInput(n int) *Input {
 	vals := make([]string, n)

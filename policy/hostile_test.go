@@ -41,6 +41,7 @@ func TestHostileInput(t *testing.T) {
 		{"segment-ending stars k=20 against 40 colons", evaluate(func() *Input { return starsInput(20) }, ImplicitDeny)},
 		{"segment-ending stars k=200 against 400 colons", evaluate(func() *Input { return starsInput(200) }, ImplicitDeny)},
 		{"long literal between stars against 1 MB", evaluate(func() *Input { return longLiteralInput(8000, 1<<20) }, ImplicitDeny)},
+		{"question marks between stars against 64 KB", evaluate(func() *Input { return questionMarksInput(5000, MaxContextValueLength) }, ImplicitDeny)},
 		{"NumericLessThan 1e999999 x1000", evaluate(func() *Input { return hugeNumbersInput(1000) }, ImplicitDeny)},
 		{"4,000 matching Deny statements", evaluate(func() *Input { return manyDeniesInput(4000) }, ExplicitDeny)},
 		{"4,000 distinct aws:ResourceTag keys", evaluate(func() *Input { return manyTagKeysInput(4000) }, ImplicitDeny)},
