@@ -22,6 +22,7 @@ demo: build
 # testdata/fuzz and run by `make test` too).
 fuzz:
 	$(GO) test ./policy -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./policy -run '^$$' -fuzz '^FuzzGlob$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./diagnose -run '^$$' -fuzz '^FuzzReadEvidence$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./accessdenied -run '^$$' -fuzz '^FuzzParseDenial$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./awsclient -run '^$$' -fuzz '^FuzzParseArguments$$' -fuzztime $(FUZZTIME)

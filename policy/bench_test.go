@@ -67,3 +67,45 @@ func BenchmarkEvaluate50x20(b *testing.B) {
 		Evaluate(in)
 	}
 }
+
+// The hostile shapes of hostile_shapes_test.go, each at the size the issue
+// measured: every one must stay well under a second per operation.
+
+func benchEvaluate(b *testing.B, in *Input) {
+	b.Helper()
+	b.ReportAllocs()
+	for b.Loop() {
+		Evaluate(in)
+	}
+}
+
+func BenchmarkHostileSegmentStars20(b *testing.B) { benchEvaluate(b, starsInput(20)) }
+func BenchmarkHostileLongLiteral1MB(b *testing.B) {
+	benchEvaluate(b, longLiteralInput(8000, 1<<20))
+}
+func BenchmarkHostileQuestionMarks64KB(b *testing.B) {
+	benchEvaluate(b, questionMarksInput(5000, MaxContextValueLength))
+}
+func BenchmarkHostileHugeNumbers1000(b *testing.B) { benchEvaluate(b, hugeNumbersInput(1000)) }
+func BenchmarkHostileMatchingDenies4000(b *testing.B) {
+	benchEvaluate(b, manyDeniesInput(4000))
+}
+func BenchmarkHostileTagKeys4000(b *testing.B) { benchEvaluate(b, manyTagKeysInput(4000)) }
+func BenchmarkHostileContextKeys100000(b *testing.B) {
+	benchEvaluate(b, manyContextKeysInput(100000))
+}
+func BenchmarkHostileValues100000x1000(b *testing.B) {
+	benchEvaluate(b, manyValuesInput(100000, 1000))
+}
+func BenchmarkHostileStatements40000(b *testing.B) {
+	benchEvaluate(b, manyStatementsInput(40000))
+}
+func BenchmarkHostileDeepJSON100000(b *testing.B) {
+	data := deepJSON(100000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if CheckJSON(data) == nil {
+			b.Fatal("accepted")
+		}
+	}
+}

@@ -73,6 +73,16 @@ type CaseExpect struct {
 	Decision  Decision    `json:"decision"`
 	BlockedBy []Layer     `json:"blockedBy"`
 	Trace     []CaseTrace `json:"trace,omitempty"`
+	// Undecidable lists every statement the engine cannot decide (layer,
+	// policy, statement); absent means none. AssumingMatch is the outcome
+	// with them treated as matching (Input.AssumeUndecidableMatch).
+	Undecidable   []CaseTrace  `json:"undecidable,omitempty"`
+	AssumingMatch *CaseOutcome `json:"assumingMatch,omitempty"`
+}
+
+type CaseOutcome struct {
+	Decision  Decision `json:"decision"`
+	BlockedBy []Layer  `json:"blockedBy"`
 }
 
 type CaseTrace struct {

@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"math/big"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -23,8 +22,13 @@ type ConditionTrace struct {
 	KeyPresent    bool     `json:"keyPresent"`
 	Matched       bool     `json:"matched"`
 	// UnknownOperator is set when the engine does not know Operator; the
-	// condition then never matches and the result lists it as a problem.
+	// condition is then undecidable and the result lists it as a problem.
 	UnknownOperator bool `json:"unknownOperator,omitempty"`
+	// Undecidable says why the engine cannot tell whether the condition
+	// holds: an unknown operator, or a policy or request value it cannot
+	// read for the operator (a CIDR /33, a date 2020-13-45, a number 0x10).
+	// Matched is then false; see Input.AssumeUndecidableMatch.
+	Undecidable string `json:"undecidable,omitempty"`
 	// Unresolved names policy variables that had no value in the request.
 	Unresolved []string `json:"unresolved,omitempty"`
 }
@@ -143,7 +147,7 @@ func parseOperator(name string) operator {
 //     the request value matches none of them;
 //   - ForAnyValue: at least one request value satisfies the operator;
 //     ForAllValues: every request value does (true for an empty set).
-func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
+func evalCondition(c Condition, ctx keyIndex, variables bool) ConditionTrace {
 	tr := ConditionTrace{Operator: c.Operator, Key: c.Key, Values: c.Values}
 	var op operator
 	if c.op != nil {
@@ -151,10 +155,20 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 	} else {
 		op = parseOperator(c.Operator)
 	}
-	reqVals, present := ctx.Lookup(c.Key)
+	folded := c.key
+	if folded == "" {
+		folded = foldKey(c.Key)
+	}
+	reqVals, present := ctx[folded]
 	tr.RequestValues, tr.KeyPresent = reqVals, present
 	if op.kind == opUnknown {
+		// IAM refuses to store a policy with an operator it does not know
+		// (IAM User Guide, "IAM policy validation check reference": "Error
+		// - Invalid condition operator"), so a stored policy that has one
+		// uses an operator newer than this engine: what it decides is
+		// unknown, not false.
 		tr.UnknownOperator = true
+		tr.Undecidable = "unknown condition operator " + strconvQuote(c.Operator)
 		return tr
 	}
 	// "If the key values in the request resolve to an empty data set (for
@@ -190,42 +204,83 @@ func evalCondition(c Condition, ctx Context, variables bool) ConditionTrace {
 		tr.Values[i] = p.text
 	}
 
+	// Many values against many patterns: one pass per value over all
+	// patterns at once instead of every pair.
+	var set *likeSet
+	if (op.kind == opStringLike || op.kind == opString) && len(reqVals)*len(pats) >= likeSetMin {
+		sp := pats
+		if op.kind == opString {
+			sp = make([]pattern, len(pats))
+			for i, p := range pats {
+				sp[i] = exact(p)
+			}
+		}
+		set = newLikeSet(sp)
+	}
+	// Three-valued from here on: a value the engine cannot read for the
+	// operator neither matches nor fails to match. A negated operator
+	// (NotIpAddress, NumericNotEquals ...) must not turn such a value into
+	// a match.
 	switch op.set {
 	case "ForAllValues":
 		if empty {
 			tr.Matched = true
 			return tr
 		}
+		why := ""
 		for _, v := range reqVals {
-			if !satisfies(op, pats, v) {
+			switch r, reason := satisfies(op, pats, set, v); r {
+			case no:
 				return tr
+			case unreadable:
+				if why == "" {
+					why = reason
+				}
 			}
 		}
-		tr.Matched = true
+		tr.Matched, tr.Undecidable = why == "", why
 	case "ForAnyValue":
 		if empty {
 			tr.Matched = op.ifExists
 			return tr
 		}
+		why := ""
 		for _, v := range reqVals {
-			if satisfies(op, pats, v) {
+			switch r, reason := satisfies(op, pats, set, v); r {
+			case yes:
 				tr.Matched = true
 				return tr
+			case unreadable:
+				if why == "" {
+					why = reason
+				}
 			}
 		}
+		tr.Undecidable = why
 	default:
 		if !present || len(reqVals) == 0 {
 			tr.Matched = op.ifExists || op.negated
 			return tr
 		}
-		any := false
+		result, why := no, ""
 		for _, v := range reqVals {
-			if matchesAny(op, pats, v) {
-				any = true
+			r, reason := matchSet(op, pats, set, v)
+			if r == yes {
+				result = yes
 				break
 			}
+			if r == unreadable && result == no {
+				result, why = unreadable, reason
+			}
 		}
-		tr.Matched = any != op.negated
+		switch result {
+		case yes:
+			tr.Matched = !op.negated
+		case no:
+			tr.Matched = op.negated
+		default:
+			tr.Undecidable = why
+		}
 	}
 	return tr
 }
@@ -241,21 +296,54 @@ func emptyDataset(vals []string) bool {
 	return true
 }
 
-// matchesAny reports whether request value v matches at least one policy
-// value under the positive form of the operator.
-func matchesAny(op operator, pats []pattern, v string) bool {
-	for _, p := range pats {
-		if matchValue(op, p, v) {
-			return true
-		}
+// truth is a three-valued answer: a value the engine cannot read is
+// neither a match nor a miss.
+type truth int
+
+const (
+	no truth = iota
+	yes
+	unreadable
+)
+
+// matchSet is matchesAny, through set when there is one.
+func matchSet(op operator, pats []pattern, set *likeSet, v string) (truth, string) {
+	if set != nil {
+		return is(set.any(v))
 	}
-	return false
+	return matchesAny(op, pats, v)
 }
 
-// satisfies reports whether one request value satisfies the operator, with
+// satisfies says whether one request value satisfies the operator, with
 // negation applied per value.
-func satisfies(op operator, pats []pattern, v string) bool {
-	return matchesAny(op, pats, v) != op.negated
+func satisfies(op operator, pats []pattern, set *likeSet, v string) (truth, string) {
+	r, why := matchSet(op, pats, set, v)
+	if r == unreadable || !op.negated {
+		return r, why
+	}
+	if r == yes {
+		return no, ""
+	}
+	return yes, ""
+}
+
+// matchesAny says whether request value v matches at least one policy value
+// under the positive form of the operator. A readable match wins over an
+// unreadable value; otherwise an unreadable value makes the answer
+// unreadable, with the reason.
+func matchesAny(op operator, pats []pattern, v string) (truth, string) {
+	result, why := no, ""
+	for _, p := range pats {
+		switch r, reason := matchValue(op, p, v); r {
+		case yes:
+			return yes, ""
+		case unreadable:
+			if result == no {
+				result, why = unreadable, reason
+			}
+		}
+	}
+	return result, why
 }
 
 func evalNull(values []string, present bool) bool {
@@ -276,29 +364,51 @@ func evalNull(values []string, present bool) bool {
 
 // matchValue applies the positive form of op to one policy value and one
 // request value.
-func matchValue(op operator, p pattern, v string) bool {
+func matchValue(op operator, p pattern, v string) (truth, string) {
 	switch op.kind {
 	case opString:
-		return exact(p).match(v, false)
+		return is(exact(p).match(v, false))
 	case opStringIgnoreCase:
-		return strings.EqualFold(p.text, v)
+		return is(strings.EqualFold(p.text, v))
 	case opStringLike:
-		return p.match(v, false)
+		return is(p.match(v, false))
 	case opARN:
-		return arnLike(p, v)
+		return is(arnLike(p, v))
 	case opBool:
-		return (strings.EqualFold(p.text, "true") || strings.EqualFold(p.text, "false")) && strings.EqualFold(p.text, v)
+		// "Boolean conditions let you construct Condition elements that
+		// restrict access based on comparing a key to true or false".
+		if !strings.EqualFold(p.text, "true") && !strings.EqualFold(p.text, "false") {
+			return unreadable, op.base + " value " + strconvQuote(p.text) + " is neither true nor false"
+		}
+		return is(strings.EqualFold(p.text, v))
 	case opBinary:
-		return p.text == v
+		return is(p.text == v)
 	case opNumeric:
-		return compareNumbers(p.text, v, opCmp(op))
+		return compareNumbers(op.base, p.text, v, op.cmp)
 	case opDate:
-		return compareDates(p.text, v, opCmp(op))
+		return compareDates(op.base, p.text, v, op.cmp)
 	case opIP:
-		return ipInRange(p.text, v)
+		return ipInRange(op.base, p.text, v)
 	}
-	return false
+	return no, ""
 }
+
+func is(b bool) (truth, string) {
+	if b {
+		return yes, ""
+	}
+	return no, ""
+}
+
+// cannotRead is the reason for a value the operator cannot read.
+func cannotRead(op, side, v, what string) (truth, string) {
+	if len(v) > 64 {
+		v = v[:64] + "..."
+	}
+	return unreadable, op + " cannot read the " + side + " value " + strconvQuote(v) + " as " + what
+}
+
+func strconvQuote(s string) string { return strconv.Quote(s) }
 
 // exact makes every character of p literal.
 func exact(p pattern) pattern {
@@ -312,27 +422,35 @@ func exact(p pattern) pattern {
 	return pattern{text: p.text, literal: lit}
 }
 
-func opCmp(op operator) cmp { return op.cmp }
-
 // compareNumbers compares request value v against policy value p: the
-// condition reads "v <op> p". Numbers are compared exactly (integers or
-// decimals).
-func compareNumbers(p, v string, c cmp) bool {
-	pr, ok1 := new(big.Rat).SetString(strings.TrimSpace(p))
-	vr, ok2 := new(big.Rat).SetString(strings.TrimSpace(v))
-	if !ok1 || !ok2 {
-		return false
+// condition reads "v <op> p". "Numeric condition operators let you construct
+// Condition elements that restrict access based on comparing a key to an
+// integer or decimal value" (IAM User Guide, "Condition operators"): only
+// decimal notation is read, and compared exactly without big-number
+// arithmetic, so 1e999999 costs no more than 1. Hexadecimal, fractions and
+// digit separators (0x10, 1/2, 1_000) are not numbers to IAM: unreadable.
+func compareNumbers(op, p, v string, c cmp) (truth, string) {
+	pn, ok := parseDecimal(p)
+	if !ok {
+		return cannotRead(op, "policy", p, "an integer or decimal number")
 	}
-	return holds(vr.Cmp(pr), c)
+	vn, ok := parseDecimal(v)
+	if !ok {
+		return cannotRead(op, "request", v, "an integer or decimal number")
+	}
+	return is(holds(vn.cmp(pn), c))
 }
 
-func compareDates(p, v string, c cmp) bool {
-	pt, ok1 := parseDate(p)
-	vt, ok2 := parseDate(v)
-	if !ok1 || !ok2 {
-		return false
+func compareDates(op, p, v string, c cmp) (truth, string) {
+	pt, ok := parseDate(p)
+	if !ok {
+		return cannotRead(op, "policy", p, "a date (ISO 8601 or epoch seconds)")
 	}
-	return holds(vt.Compare(pt), c)
+	vt, ok := parseDate(v)
+	if !ok {
+		return cannotRead(op, "request", v, "a date (ISO 8601 or epoch seconds)")
+	}
+	return is(holds(vt.Compare(pt), c))
 }
 
 func holds(order int, c cmp) bool {
@@ -379,22 +497,32 @@ func parseDate(s string) (time.Time, bool) {
 }
 
 // ipInRange reports whether address v lies in p, a CIDR block or a single
-// address.
-func ipInRange(p, v string) bool {
+// address ("The IP address must be in standard CIDR format", IAM User
+// Guide, "Condition operators"). A prefix longer than the address (/33), a
+// leading zero (010.0.0.1) or any other text netip does not accept is
+// unreadable.
+func ipInRange(op, p, v string) (truth, string) {
+	p = strings.TrimSpace(p)
+	var prefix netip.Prefix
+	if strings.Contains(p, "/") {
+		pr, err := netip.ParsePrefix(p)
+		if err != nil {
+			return cannotRead(op, "policy", p, "a CIDR block")
+		}
+		prefix = pr.Masked()
+	} else {
+		pa, err := netip.ParseAddr(p)
+		if err != nil {
+			return cannotRead(op, "policy", p, "an IP address or CIDR block")
+		}
+		pa = pa.Unmap()
+		prefix = netip.PrefixFrom(pa, pa.BitLen())
+	}
 	addr, err := netip.ParseAddr(strings.TrimSpace(v))
 	if err != nil {
-		return false
+		return cannotRead(op, "request", v, "an IP address")
 	}
-	p = strings.TrimSpace(p)
-	if strings.Contains(p, "/") {
-		prefix, err := netip.ParsePrefix(p)
-		if err != nil {
-			return false
-		}
-		return prefix.Masked().Contains(addr.Unmap())
-	}
-	pa, err := netip.ParseAddr(p)
-	return err == nil && pa.Unmap() == addr.Unmap()
+	return is(prefix.Contains(addr.Unmap()))
 }
 
 // arnLike compares an ARN against a pattern field by field: "Each of the six

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -50,7 +51,48 @@ func TestCorpus(t *testing.T) {
 			for _, tr := range c.Expect.Trace {
 				checkTrace(t, res, tr)
 			}
+			checkUndecidable(t, res, c.Expect.Undecidable)
+			if c.Expect.AssumingMatch != nil {
+				in, err := c.Input()
+				if err != nil {
+					t.Fatal(err)
+				}
+				in.AssumeUndecidableMatch = true
+				alt := Evaluate(in)
+				got, want := slices.Clone(alt.BlockedBy), slices.Clone(c.Expect.AssumingMatch.BlockedBy)
+				if want == nil {
+					want = []Layer{}
+				}
+				slices.Sort(got)
+				slices.Sort(want)
+				if alt.Decision != c.Expect.AssumingMatch.Decision || !slices.Equal(got, want) {
+					t.Fatalf("assuming undecidable statements match: got %s blockedBy %v, want %s blockedBy %v", alt.Decision, got, c.Expect.AssumingMatch.Decision, want)
+				}
+			}
 		})
+	}
+}
+
+// checkUndecidable compares the statements the engine could not decide with
+// the expected ones.
+func checkUndecidable(t *testing.T, res *Result, want []CaseTrace) {
+	t.Helper()
+	key := func(l Layer, policy, statement int) string { return fmt.Sprintf("%s/%d/%d", l, policy, statement) }
+	var got, exp []string
+	for _, st := range res.UndecidableStatements() {
+		idx := st.PolicyIndex
+		if st.Layer == LayerSCP || st.Layer == LayerRCP {
+			idx = st.Level
+		}
+		got = append(got, key(st.Layer, idx, st.Statement))
+	}
+	for _, w := range want {
+		exp = append(exp, key(w.Layer, w.Policy, w.Statement))
+	}
+	slices.Sort(got)
+	slices.Sort(exp)
+	if !slices.Equal(got, exp) {
+		t.Fatalf("undecidable statements %v, want %v (problems %q)", got, exp, res.Problems)
 	}
 }
 

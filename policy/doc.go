@@ -23,5 +23,15 @@
 //	})
 //	fmt.Println(res.Decision, res.BlockedBy) // implicitDeny [identity]
 //
+// What the engine cannot read it says so, rather than guessing: a statement
+// whose only obstacles are conditions it cannot evaluate (an operator newer
+// than the engine, a value such as a /33 CIDR or the date 2020-13-45) is
+// marked in StatementTrace.Undecidable and evaluated as not matching; with
+// Input.AssumeUndecidableMatch it is evaluated as matching, so a caller can
+// tell whether such statements decide the outcome. Condition keys that differ
+// only in letter case are one key (see Context). Matching takes linear or
+// near-linear time in the sizes involved, and Parse, CheckJSON and
+// CheckLimits refuse input beyond AWS's own limits with a *LimitError.
+//
 // The package uses the standard library only.
 package policy

@@ -63,6 +63,12 @@ type Input struct {
 	ManagementAccount bool
 	// ServiceLinkedRole: SCPs and RCPs do not restrict service-linked roles.
 	ServiceLinkedRole bool
+	// AssumeUndecidableMatch evaluates every undecidable statement (see
+	// StatementTrace.Undecidable) as matching instead of not matching.
+	// Evaluating the same input both ways tells whether the statements the
+	// engine cannot read decide the outcome: if the two decisions differ,
+	// the honest answer is unknown.
+	AssumeUndecidableMatch bool
 }
 
 // LayerResult is the outcome of one layer.
@@ -95,8 +101,32 @@ type Result struct {
 	CrossAccount bool          `json:"crossAccount"`
 	Layers       []LayerResult `json:"layers"`
 	// Problems lists what the engine could not evaluate, such as unknown
-	// condition operators. Statements affected never match.
+	// condition operators or values it cannot read, and how it treated the
+	// statements affected (see Input.AssumeUndecidableMatch).
 	Problems []string `json:"problems,omitempty"`
+}
+
+// UndecidableStatements returns the traces of every statement the engine
+// could not decide, in layer order.
+func (r *Result) UndecidableStatements() []StatementTrace {
+	var out []StatementTrace
+	for _, lr := range r.Layers {
+		for _, st := range lr.Statements {
+			if st.Undecidable != "" {
+				out = append(out, st)
+			}
+		}
+	}
+	return out
+}
+
+// evaluation is what every statement of one evaluation shares.
+type evaluation struct {
+	req   *Request
+	chain principalChain
+	// ctx is req.Context indexed by folded key, built once.
+	ctx               keyIndex
+	assumeUndecidable bool
 }
 
 // Layer returns the result of layer l.
@@ -140,6 +170,7 @@ func Evaluate(in *Input) *Result {
 	req := &in.Request
 	chain := chainOf(req)
 	chain.hasBoundary = in.PermissionsBoundary != nil
+	ev := &evaluation{req: req, chain: chain, ctx: req.Context.index(), assumeUndecidable: in.AssumeUndecidableMatch}
 	kind := chain.kind
 	service := kind == KindService
 	// An anonymous caller, like a service, is judged by the resource policy
@@ -152,7 +183,7 @@ func Evaluate(in *Input) *Result {
 	serviceLinked := in.ServiceLinkedRole || arn.ServiceLinkedRole(req.entityARN())
 
 	// Organization policies.
-	scp := evalOrgLayer(LayerSCP, in.SCPs, req, chain)
+	scp := evalOrgLayer(LayerSCP, in.SCPs, ev)
 	switch {
 	case in.SCPs == nil:
 		scp.Applies, scp.Reason = false, "no SCPs known for the caller's account"
@@ -165,7 +196,7 @@ func Evaluate(in *Input) *Result {
 	case serviceLinked:
 		scp.Applies, scp.Reason = false, "SCPs do not apply to service-linked roles"
 	}
-	rcp := evalOrgLayer(LayerRCP, in.RCPs, req, chain)
+	rcp := evalOrgLayer(LayerRCP, in.RCPs, ev)
 	switch {
 	case in.RCPs == nil:
 		rcp.Applies, rcp.Reason = false, "no RCPs known for the resource's account"
@@ -178,20 +209,20 @@ func Evaluate(in *Input) *Result {
 	// The resource policy.
 	var resource LayerResult
 	if in.Resource != nil {
-		resource = evalLayer(LayerResource, []Named{*in.Resource}, req, chain)
+		resource = evalLayer(LayerResource, []Named{*in.Resource}, ev)
 	} else {
 		resource = LayerResult{Layer: LayerResource, Reason: "the resource has no resource-based policy"}
 	}
 
 	// The identity side.
-	identity := evalLayer(LayerIdentity, in.Identity, req, chain)
+	identity := evalLayer(LayerIdentity, in.Identity, ev)
 	var boundary LayerResult
 	if in.PermissionsBoundary != nil {
-		boundary = evalLayer(LayerPermissionsBoundary, []Named{*in.PermissionsBoundary}, req, chain)
+		boundary = evalLayer(LayerPermissionsBoundary, []Named{*in.PermissionsBoundary}, ev)
 	} else {
 		boundary = LayerResult{Layer: LayerPermissionsBoundary, Reason: "the caller has no permissions boundary"}
 	}
-	session := evalLayer(LayerSessionPolicy, in.SessionPolicies, req, chain)
+	session := evalLayer(LayerSessionPolicy, in.SessionPolicies, ev)
 	switch {
 	case len(in.SessionPolicies) > 0:
 	case kind == KindFederatedUser:
@@ -225,12 +256,23 @@ func Evaluate(in *Input) *Result {
 	for _, lr := range []LayerResult{scp, rcp, resource, identity, boundary, session} {
 		res.Layers = append(res.Layers, lr)
 		for _, st := range lr.Statements {
-			for _, f := range st.Failures {
-				if f.Condition != nil && f.Condition.UnknownOperator {
-					res.Problems = append(res.Problems, fmt.Sprintf("%s policy %q statement %d: unknown condition operator %q; the statement is treated as not matching",
-						lr.Layer, st.Policy, st.Statement, f.Condition.Operator))
+			if st.Undecidable == "" {
+				// An operator the engine does not know is worth a word even
+				// where another element already settles the statement.
+				for _, c := range st.Conditions {
+					if c.UnknownOperator {
+						res.Problems = append(res.Problems, fmt.Sprintf("%s policy %q statement %d: unknown condition operator %q; it does not decide the statement, which does not match for other reasons",
+							lr.Layer, st.Policy, st.Statement, c.Operator))
+					}
 				}
+				continue
 			}
+			treated := "not matching"
+			if in.AssumeUndecidableMatch {
+				treated = "matching"
+			}
+			res.Problems = append(res.Problems, fmt.Sprintf("%s policy %q statement %d (%s): the engine cannot evaluate condition %s; the statement is treated as %s, and the decision holds only if it does not depend on this statement",
+				lr.Layer, st.Policy, st.Statement, st.Effect, st.Undecidable, treated))
 		}
 	}
 
@@ -358,7 +400,7 @@ func Decide(kind PrincipalKind, crossAccount bool, layers []Outcome) (Decision, 
 func slicesClone(ls []Layer) []Layer { return append([]Layer(nil), ls...) }
 
 // evalLayer evaluates every statement of the layer's policies.
-func evalLayer(layer Layer, policies []Named, req *Request, chain principalChain) LayerResult {
+func evalLayer(layer Layer, policies []Named, ev *evaluation) LayerResult {
 	lr := LayerResult{Layer: layer, Applies: len(policies) > 0}
 	n := 0
 	for _, np := range policies {
@@ -374,7 +416,7 @@ func evalLayer(layer Layer, policies []Named, req *Request, chain principalChain
 		}
 		for si := range np.Policy.Statements {
 			st := &np.Policy.Statements[si]
-			tr := evalStatement(st, np.Policy.Version, req, chain, layer, a)
+			tr := evalStatement(st, np.Policy.Version, ev, layer, a)
 			tr.Policy, tr.PolicyIndex = np.Name, pi
 			if tr.Matched {
 				if st.Effect == Deny {
@@ -394,12 +436,12 @@ func evalLayer(layer Layer, policies []Named, req *Request, chain principalChain
 
 // evalOrgLayer evaluates SCPs or RCPs: each level of the organization must
 // have a matching Allow ("each level must allow"); a Deny at any level wins.
-func evalOrgLayer(layer Layer, levels [][]Named, req *Request, chain principalChain) LayerResult {
+func evalOrgLayer(layer Layer, levels [][]Named, ev *evaluation) LayerResult {
 	lr := LayerResult{Layer: layer, Applies: levels != nil, Allows: true}
 	for level, policies := range levels {
 		// Principal is not a condition on SCPs and RCPs: they are
 		// evaluated like identity policies.
-		l := evalLayer(layer, policies, req, chain)
+		l := evalLayer(layer, policies, ev)
 		for i := range l.Statements {
 			l.Statements[i].Level = level
 		}

@@ -3,6 +3,7 @@ package policy
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -10,9 +11,9 @@ import (
 	"github.com/why-denied/why-denied/arn"
 )
 
-// MaxDocumentSize bounds the documents Parse accepts. The largest AWS
-// policies are far smaller (a Lambda function policy is limited to 20 KB, an
-// SCP to 5,120 characters); a megabyte leaves room for pretty-printing.
+// MaxDocumentSize bounds the bytes of the documents Parse accepts, white
+// space included; MaxPolicyChars bounds what is not white space, as AWS
+// counts. A megabyte leaves room for any pretty-printing.
 const MaxDocumentSize = 1 << 20
 
 // ParseError says where in a document parsing failed.
@@ -23,7 +24,12 @@ type ParseError struct {
 	// "Condition.StringEquals.aws:SourceArn".
 	Element string
 	Msg     string
+	// Err is the underlying error when there is one, such as a
+	// *LimitError for a document beyond AWS's limits.
+	Err error
 }
+
+func (e *ParseError) Unwrap() error { return e.Err }
 
 func (e *ParseError) Error() string {
 	switch {
@@ -44,8 +50,16 @@ func Parse(data []byte) (*Policy, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, &ParseError{Statement: -1, Msg: fmt.Sprintf("document is %d bytes, more than the %d any AWS policy may have", len(data), MaxDocumentSize)}
 	}
+	if n := policyChars(data); n > MaxPolicyChars {
+		err := &LimitError{Limit: "policy size (non-whitespace characters)", Max: MaxPolicyChars, Got: n}
+		return nil, &ParseError{Statement: -1, Msg: err.Error() + ", the largest any AWS policy may have", Err: err}
+	}
 	if err := CheckJSON(data); err != nil {
-		return nil, &ParseError{Statement: -1, Msg: "invalid JSON: " + err.Error()}
+		var le *LimitError
+		if errors.As(err, &le) {
+			return nil, &ParseError{Statement: -1, Msg: err.Error(), Err: err}
+		}
+		return nil, &ParseError{Statement: -1, Msg: "invalid JSON: " + err.Error(), Err: err}
 	}
 	if t := bytes.TrimSpace(data); len(t) > 0 && t[0] == '"' {
 		return nil, &ParseError{Statement: -1, Msg: "the document is a JSON string, not an object (is it still URL-encoded, as GetRolePolicy returns it?)"}
@@ -263,7 +277,7 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 				return nil, &ParseError{Element: "Condition." + op + "." + key, Msg: err.Error()}
 			}
 			parsed := parseOperator(op)
-			out = append(out, Condition{Operator: op, Key: key, Values: vals, op: &parsed})
+			out = append(out, Condition{Operator: op, Key: key, Values: vals, op: &parsed, key: foldKey(key)})
 		}
 	}
 	return out, nil

@@ -62,7 +62,8 @@ type Condition struct {
 	Key      string
 	Values   []string
 
-	// op caches the parsed Operator (set by Parse); a Condition built by
-	// hand is parsed when evaluated.
-	op *operator
+	// op caches the parsed Operator and key the folded Key (set by Parse);
+	// a Condition built by hand is parsed when evaluated.
+	op  *operator
+	key string
 }

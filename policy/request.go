@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
@@ -32,22 +33,134 @@ type Request struct {
 }
 
 // Context maps condition keys to their values in the request. Keys are
-// case-insensitive, as AWS compares them; a key with several values is a
-// multivalued key (ForAnyValue/ForAllValues).
+// case-insensitive, as AWS compares them ("Condition key names are not
+// case-sensitive", IAM User Guide, "IAM JSON policy elements: Condition"); a
+// key with several values is a multivalued key (ForAnyValue/ForAllValues).
+//
+// Keys that differ only in letter case (aws:sourceip and AWS:SOURCEIP, or
+// aws:PrincipalTag/Team and aws:PrincipalTag/team) are one key: their
+// values are merged into one multivalued key, the union of the values taken
+// in sorted key order, duplicates dropped. Lookup, Normalize and Evaluate
+// all read a Context this way, so the answer never depends on map order.
 type Context map[string][]string
 
-// Lookup returns the values of key, compared case-insensitively.
+// Lookup returns the values of key, compared case-insensitively, merged
+// over every spelling of key in c (see Context). It scans c: to look up
+// many keys, Normalize once and look up in the result.
 func (c Context) Lookup(key string) ([]string, bool) {
-	if v, ok := c[key]; ok {
-		return v, true
-	}
-	for k, v := range c {
-		if strings.EqualFold(k, key) {
-			return v, true
+	var spellings []string
+	for k := range c {
+		if k == key || strings.EqualFold(k, key) {
+			spellings = append(spellings, k)
 		}
 	}
-	return nil, false
+	switch len(spellings) {
+	case 0:
+		return nil, false
+	case 1:
+		return c[spellings[0]], true
+	}
+	sort.Strings(spellings)
+	return c.merge(spellings), true
 }
+
+// Normalize returns c with every set of keys that differ only in letter
+// case merged into one key: spelled as the first of them in sorted order,
+// holding the union of their values in sorted key order (duplicates
+// dropped). A Context without such keys is returned as is.
+func (c Context) Normalize() Context {
+	groups := c.spellings()
+	if len(groups) == len(c) {
+		return c
+	}
+	out := make(Context, len(groups))
+	for _, keys := range groups {
+		out[keys[0]] = c.merge(keys)
+	}
+	return out
+}
+
+// CaseCollisions lists the sets of keys of c that differ only in letter
+// case, each sorted, in sorted order: what Normalize merges.
+func (c Context) CaseCollisions() [][]string {
+	var out [][]string
+	for _, keys := range c.spellings() {
+		if len(keys) > 1 {
+			out = append(out, keys)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i][0] < out[j][0] })
+	return out
+}
+
+// spellings groups the keys of c by folded key, each group sorted.
+func (c Context) spellings() map[string][]string {
+	groups := make(map[string][]string, len(c))
+	for k := range c {
+		f := foldKey(k)
+		groups[f] = append(groups[f], k)
+	}
+	for _, keys := range groups {
+		if len(keys) > 1 {
+			sort.Strings(keys)
+		}
+	}
+	return groups
+}
+
+// merge is the union of the values of keys, in the order given.
+func (c Context) merge(keys []string) []string {
+	if len(keys) == 1 {
+		return c[keys[0]]
+	}
+	out := []string{}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		for _, v := range c[k] {
+			if !seen[v] {
+				seen[v] = true
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// keyIndex is a Context indexed by folded key: built once per evaluation,
+// so each condition costs one map lookup however many keys the request has.
+type keyIndex map[string][]string
+
+func (c Context) index() keyIndex {
+	idx := make(keyIndex, len(c))
+	var collided map[string]bool
+	for k, v := range c {
+		f := foldKey(k)
+		if _, dup := idx[f]; dup {
+			if collided == nil {
+				collided = map[string]bool{}
+			}
+			collided[f] = true
+			continue
+		}
+		idx[f] = v
+	}
+	if collided != nil {
+		for f, keys := range c.spellings() {
+			if collided[f] {
+				idx[f] = c.merge(keys)
+			}
+		}
+	}
+	return idx
+}
+
+func (x keyIndex) lookup(key string) ([]string, bool) {
+	v, ok := x[foldKey(key)]
+	return v, ok
+}
+
+// foldKey is the form keys are compared in.
+func foldKey(k string) string { return strings.ToLower(k) }
 
 // PrincipalKind classifies Request.Principal.
 type PrincipalKind string

@@ -93,6 +93,11 @@ type StatementTrace struct {
 	Conditions []ConditionTrace `json:"conditions,omitempty"`
 	// Principal says how the Principal element matched (resource policies).
 	Principal PrincipalMatch `json:"principalMatch,omitempty"`
+	// Undecidable is set when every element the engine can read matches
+	// and the rest are conditions it cannot evaluate (an unknown operator,
+	// a value it cannot read): it says which key and why. Matched is then
+	// false, or true under Input.AssumeUndecidableMatch.
+	Undecidable string `json:"undecidable,omitempty"`
 }
 
 // FirstFailure is the element that decided the statement did not match.
@@ -105,7 +110,8 @@ func (t StatementTrace) FirstFailure() *Mismatch {
 
 // evalStatement matches one statement against the request, recording every
 // element that fails.
-func evalStatement(st *Statement, version string, req *Request, chain principalChain, layer Layer, a *arena) StatementTrace {
+func evalStatement(st *Statement, version string, ev *evaluation, layer Layer, a *arena) StatementTrace {
+	req, chain := ev.req, ev.chain
 	tr := StatementTrace{Layer: layer, Statement: st.Index, Sid: st.Sid, Effect: st.Effect}
 	tr.Failures = a.mismatches(3 + len(st.Conditions))
 	tr.Conditions = a.conditions(len(st.Conditions))
@@ -119,7 +125,7 @@ func evalStatement(st *Statement, version string, req *Request, chain principalC
 		tr.Failures = append(tr.Failures, Mismatch{Element: el, Values: st.Actions, Got: req.Action})
 	}
 
-	if mm, failed := matchResource(st, layer, req, vars); failed {
+	if mm, failed := matchResource(st, layer, req, ev.ctx, vars); failed {
 		tr.Failures = append(tr.Failures, mm)
 	}
 
@@ -132,14 +138,30 @@ func evalStatement(st *Statement, version string, req *Request, chain principalC
 		}
 	}
 
+	undecidable := ""
 	for _, c := range st.Conditions {
-		ct := evalCondition(c, req.Context, vars)
+		ct := evalCondition(c, ev.ctx, vars)
 		tr.Conditions = append(tr.Conditions, ct)
 		if !ct.Matched {
 			tr.Failures = append(tr.Failures, Mismatch{Element: ElemCondition, Condition: &tr.Conditions[len(tr.Conditions)-1]})
+			if ct.Undecidable != "" && undecidable == "" {
+				undecidable = ct.Key + ": " + ct.Undecidable
+			}
 		}
 	}
-	tr.Matched = len(tr.Failures) == 0
+	// A statement is undecidable when everything the engine can read
+	// matches and only conditions it cannot evaluate stand in the way: then
+	// no one can say whether it applies. One failure it can read settles it.
+	if undecidable != "" {
+		for _, f := range tr.Failures {
+			if f.Condition == nil || f.Condition.Undecidable == "" {
+				undecidable = ""
+				break
+			}
+		}
+	}
+	tr.Undecidable = undecidable
+	tr.Matched = len(tr.Failures) == 0 || (undecidable != "" && ev.assumeUndecidable)
 	if tr.Matched {
 		tr.Failures = nil
 	}
@@ -194,7 +216,7 @@ func matchAny(patterns []string, action string) bool {
 	return false
 }
 
-func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatch, bool) {
+func matchResource(st *Statement, layer Layer, req *Request, ctx keyIndex, vars bool) (Mismatch, bool) {
 	if !st.HasResource {
 		// Resource-based policies may leave the resource implied (it is the
 		// resource the policy is attached to); other policies must name it.
@@ -212,7 +234,7 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 			substituted = true
 			// "The resource that includes a policy variable with no value
 			// will not match any resource" (Policy variables with no value).
-			if p, ok, _ = substituteResource(r, req.Context); !ok {
+			if p, ok, _ = substituteResource(r, ctx); !ok {
 				continue
 			}
 		}
@@ -233,7 +255,7 @@ func matchResource(st *Statement, layer Layer, req *Request, vars bool) (Mismatc
 		// Show the values as they were compared.
 		shown = make([]string, 0, len(st.Resources))
 		for _, r := range st.Resources {
-			if p, ok, _ := substituteResource(r, req.Context); ok {
+			if p, ok, _ := substituteResource(r, ctx); ok {
 				shown = append(shown, p.text)
 			} else {
 				shown = append(shown, r)
@@ -265,43 +287,83 @@ func resourceMatches(p pattern, req *Request) bool {
 // policy elements: Resource"). So "function:name*" covers
 // "function:name:live", "function:name" does not, and "function:name:*"
 // covers qualified calls only.
+//
+// It walks the pattern's segments once, keeping the set of value segments
+// each may start at (a memo over (pattern segment, value segment)): a
+// pattern of many segment-ending stars against an ARN of many colons costs
+// their product, not an exponential number of tries.
 func segmentsMatch(p pattern, value string) bool {
-	if p.text == "" {
-		return value == ""
+	if !p.hasWildcard() {
+		return p.text == value
 	}
-	// The first segment of the pattern: up to its first colon.
-	end := strings.IndexByte(p.text, ':')
-	last := end < 0
-	if last {
-		end = len(p.text)
-	}
-	seg := p.slice(0, end)
-	var rest pattern
-	if !last {
-		rest = p.slice(end+1, len(p.text))
-	}
-	spans := seg.text != "" && seg.text[len(seg.text)-1] == '*' && seg.wild(len(seg.text)-1)
-	// Try the value's segments one at a time; a segment-ending * may take
-	// several of them, colons included.
-	for i := 0; ; {
-		j := strings.IndexByte(value[i:], ':')
-		valueEnd := len(value)
-		if j >= 0 {
-			valueEnd = i + j
+	// starts[j] is where value segment j begins; the value has m segments.
+	// Buffers on the stack cover ordinary ARNs without allocating.
+	var startsBuf [16]int
+	var reachBuf, nextBuf [17]bool
+	starts := startsBuf[:1]
+	for i := 0; i < len(value); i++ {
+		if value[i] == ':' {
+			starts = append(starts, i+1)
 		}
-		if seg.match(value[:valueEnd], false) {
-			if last && j < 0 {
-				return true
+	}
+	m := len(starts)
+	segEnd := func(j int) int {
+		if j+1 < m {
+			return starts[j+1] - 1
+		}
+		return len(value)
+	}
+	reach, next := reachBuf[:0], nextBuf[:0] // reach[j]: the next pattern segment starts at value segment j
+	if m+1 > len(reachBuf) {
+		reach, next = make([]bool, m+1), make([]bool, m+1)
+	} else {
+		reach, next = reachBuf[:m+1], nextBuf[:m+1]
+	}
+	reach[0] = true
+	for start := 0; start <= len(p.text); {
+		end := strings.IndexByte(p.text[start:], ':')
+		if end < 0 {
+			end = len(p.text)
+		} else {
+			end += start
+		}
+		seg := p.slice(start, end)
+		spans := end > start && seg.isStar(end-start-1)
+		clear(next)
+		any := false
+		for j := 0; j < m; j++ {
+			if !reach[j] {
+				continue
 			}
-			if !last && j >= 0 && segmentsMatch(rest, value[valueEnd+1:]) {
-				return true
+			if spans {
+				// The segment's text before its final star matches from
+				// segment j, wildcards crossing colons; the star then runs
+				// to the end of any later segment. Later starting points
+				// end no earlier, so the first one decides.
+				e, ok := seg.slice(0, end-start-1).prefixEnd(value, starts[j])
+				if !ok {
+					continue
+				}
+				for k := j; k < m; k++ {
+					if segEnd(k) >= e {
+						next[k+1] = true
+						any = true
+					}
+				}
+				break
+			}
+			if seg.match(value[starts[j]:segEnd(j)], false) {
+				next[j+1] = true
+				any = true
 			}
 		}
-		if !spans || j < 0 {
+		if !any {
 			return false
 		}
-		i = valueEnd + 1
+		reach, next = next, reach
+		start = end + 1
 	}
+	return reach[m]
 }
 
 // principalChain is the set of identities a caller is known by, from the

@@ -18,7 +18,7 @@ import (
 // ok is false when a variable has no value in the request (and no default) or
 // names a multivalued key; AWS then treats the element as not matching.
 // unresolved names the variable that had no value.
-func substitute(s string, ctx Context) (p pattern, ok bool, unresolved string) {
+func substitute(s string, ctx keyIndex) (p pattern, ok bool, unresolved string) {
 	if !strings.Contains(s, "${") {
 		return plain(s), true, ""
 	}
@@ -51,7 +51,7 @@ func substitute(s string, ctx Context) (p pattern, ok bool, unresolved string) {
 			continue
 		}
 		key, def, hasDefault := splitDefault(inner)
-		vals, present := ctx.Lookup(key)
+		vals, present := ctx.lookup(key)
 		switch {
 		case present && len(vals) == 1:
 			emit(vals[0], true)
@@ -86,7 +86,7 @@ func usesVariables(version string) bool { return version == "2012-10-17" }
 // substituteResource substitutes variables in a Resource ARN: "You can use
 // policy variables only in the resource portion of the ARN", after the fifth
 // colon; elsewhere ${...} is literal text.
-func substituteResource(r string, ctx Context) (pattern, bool, string) {
+func substituteResource(r string, ctx keyIndex) (pattern, bool, string) {
 	fields, ok := arn.Split(r)
 	if !ok || !strings.HasPrefix(r, "arn:") {
 		return plain(r), true, ""
