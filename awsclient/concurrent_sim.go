@@ -9,28 +9,46 @@ import (
 )
 
 // early lets the simulator start as soon as its inputs are known, while the
-// rest of the evidence is still being read: the role or user ARN (known
-// after the first round for a function caller) and the qualified resource
-// ARN. A diagnosis from a function caller then takes no more sequential
-// round trips with the simulator than without it.
+// rest of the evidence is still being read: the caller as IAM describes it
+// (ARN with path and tags, from GetRole or GetUser: the simulator is sent
+// the principal's tags as aws:PrincipalTag/* entries, so it never starts
+// without them) and the qualified resource ARN. A diagnosis from a function
+// caller then takes no more sequential round trips with the simulator than
+// without it.
 type early struct {
-	entityOnce sync.Once
-	entity     chan string
+	callerOnce sync.Once
+	caller     chan simCaller
 	targetOnce sync.Once
 	target     chan Target
 }
 
-func newEarly() *early {
-	return &early{entity: make(chan string, 1), target: make(chan Target, 1)}
+// simCaller is what the simulator needs of the caller.
+type simCaller struct {
+	// principal is request.caller; arn the role or user simulated.
+	principal, arn string
+	tags           map[string]string
+	// none, when set, says why there is nothing to simulate.
+	none string
 }
 
-// announceEntity publishes the ARN of the role or user whose policies
-// apply; "" means there is none (a service principal).
-func (e *early) announceEntity(arn string) {
+func newEarly() *early {
+	return &early{caller: make(chan simCaller, 1), target: make(chan Target, 1)}
+}
+
+// announce publishes the caller once GetRole or GetUser has answered.
+func (e *early) announce(principal string, id identity) {
 	if e == nil {
 		return
 	}
-	e.entityOnce.Do(func() { e.entity <- arn })
+	e.callerOnce.Do(func() { e.caller <- simCaller{principal: principal, arn: id.arn, tags: id.tags} })
+}
+
+// announceNone says that the caller has no IAM role or user to simulate.
+func (e *early) announceNone(reason string) {
+	if e == nil {
+		return
+	}
+	e.callerOnce.Do(func() { e.caller <- simCaller{none: reason} })
 }
 
 func (e *early) announceTarget(t Target) {
@@ -46,14 +64,14 @@ type simOutcome struct {
 	err error
 }
 
-// simulateEarly waits for the entity and target ARNs and runs the
+// simulateEarly waits for the caller and the target and runs the
 // simulator. fetched is closed when the fetch has ended, in case it ended
-// before announcing them (an error, or a service principal). Users are
-// simulated with their function's resource policy, which is read last: for
-// them the simulation waits for the whole fetch.
+// before announcing them (an error, or GetRole refused). Users are
+// simulated with their function's resource policy, and function URL calls
+// with the URL's auth type: for them the simulation waits for the whole
+// fetch.
 func (c *Client) simulateEarly(ctx context.Context, e *early, req Request, fetched <-chan struct{}, full func() *evidence.Evidence) simOutcome {
-	// afterFetch simulates from the finished evidence: the inputs were
-	// never announced (GetRole refused, say) or the caller is a user.
+	// afterFetch simulates from the finished evidence.
 	afterFetch := func() simOutcome {
 		<-fetched
 		ev := full()
@@ -63,16 +81,17 @@ func (c *Client) simulateEarly(ctx context.Context, e *early, req Request, fetch
 		sim, err := c.Simulate(ctx, ev)
 		return simOutcome{sim, err}
 	}
-	var entity string
+	var sc simCaller
 	select {
-	case entity = <-e.entity:
+	case sc = <-e.caller:
 	case <-fetched:
 		return afterFetch()
 	}
-	if entity == "" {
-		return simOutcome{err: &SimulatorError{Reason: "a service principal caller has no IAM role or user to simulate"}}
+	if sc.none != "" {
+		return simOutcome{err: &SimulatorError{Reason: sc.none}}
 	}
-	if strings.Contains(entity, ":user/") {
+	action := actionOrDefault(req.Action)
+	if strings.Contains(sc.arn, ":user/") || strings.EqualFold(action, "lambda:InvokeFunctionUrl") {
 		return afterFetch()
 	}
 	var t Target
@@ -82,8 +101,8 @@ func (c *Client) simulateEarly(ctx context.Context, e *early, req Request, fetch
 		return afterFetch()
 	}
 	ev := &evidence.Evidence{
-		Request: evidence.Request{Action: actionOrDefault(req.Action), Resource: t.ResourceARN(), Context: req.Context},
-		Caller:  evidence.Caller{ARN: entity},
+		Request: evidence.Request{Caller: sc.principal, Action: action, Resource: t.ResourceARN(), Context: req.Context, At: req.At},
+		Caller:  evidence.Caller{ARN: sc.arn, Tags: sc.tags},
 	}
 	sim, err := c.Simulate(ctx, ev)
 	return simOutcome{sim, err}

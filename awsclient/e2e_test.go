@@ -218,18 +218,21 @@ func (w *world) testSAMAlias(t *testing.T) {
 func (w *world) testResolveCaller(t *testing.T) {
 	sam, u := w.sam, w.user
 	session := "arn:aws:sts::" + awstest.Account + ":assumed-role/RequestRole/RequestFunction"
+	roleSession := "arn:aws:sts::" + awstest.Account + ":assumed-role/RequestRole/" + awsclient.SessionName
 	tests := []struct {
 		in   string
 		want awsclient.Caller
 	}{
 		{sam.RequestFunction, awsclient.Caller{Kind: awsclient.FunctionCaller, Principal: session, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, Function: sam.RequestFunctionARN}},
 		{sam.RequestFunctionARN, awsclient.Caller{Kind: awsclient.FunctionCaller, Principal: session, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, Function: sam.RequestFunctionARN}},
-		{"role/RequestRole", awsclient.Caller{Kind: awsclient.RoleCaller, Principal: sam.RequestRoleARN, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account}},
-		{sam.RequestRoleARN, awsclient.Caller{Kind: awsclient.RoleCaller, Principal: sam.RequestRoleARN, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account}},
+		{"role/RequestRole", awsclient.Caller{Kind: awsclient.RoleCaller, Principal: roleSession, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, AsSessionOf: sam.RequestRoleARN}},
+		{sam.RequestRoleARN, awsclient.Caller{Kind: awsclient.RoleCaller, Principal: roleSession, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, AsSessionOf: sam.RequestRoleARN}},
 		{session, awsclient.Caller{Kind: awsclient.SessionCaller, Principal: session, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account}},
 		{"user/" + u.Name, awsclient.Caller{Kind: awsclient.UserCaller, Principal: u.ARN, ARN: u.ARN, Name: u.Name, Account: awstest.Account}},
 		{u.ARN, awsclient.Caller{Kind: awsclient.UserCaller, Principal: u.ARN, ARN: u.ARN, Name: u.Name, Account: awstest.Account}},
 		{"s3.amazonaws.com", awsclient.Caller{Kind: awsclient.ServiceCaller, Principal: "s3.amazonaws.com", Name: "s3.amazonaws.com"}},
+		{"arn:aws:sts::" + awstest.Account + ":federated-user/bob", awsclient.Caller{Kind: awsclient.FederatedCaller, Principal: "arn:aws:sts::" + awstest.Account + ":federated-user/bob", Name: "bob", Account: awstest.Account}},
+		{"anonymous", awsclient.Caller{Kind: awsclient.AnonymousCaller, Principal: "anonymous", Name: "anonymous"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -366,17 +369,17 @@ func (w *world) testUser(t *testing.T) {
 	}
 	form := lastSimulation(t, w.proxy)
 	for key, want := range map[string]string{
-		"PolicySourceArn":                                   u.ARN,
-		"CallerArn":                                         u.ARN,
-		"ActionNames.member.1":                              "lambda:InvokeFunction",
-		"ResourceArns.member.1":                             sam.ProcessorAliasARN,
-		"ContextEntries.member.1.ContextKeyName":            "aws:PrincipalTag/team",
-		"ContextEntries.member.1.ContextKeyType":            "stringList",
-		"ContextEntries.member.1.ContextKeyValues.member.2": "b",
+		"PolicySourceArn":       u.ARN,
+		"CallerArn":             u.ARN,
+		"ActionNames.member.1":  "lambda:InvokeFunction",
+		"ResourceArns.member.1": sam.ProcessorAliasARN,
 	} {
 		if got := form.Get(key); got != want {
 			t.Errorf("simulator request %s = %q, want %q", key, got, want)
 		}
+	}
+	if e := simulatorContext(form)["aws:PrincipalTag/team"]; e.typ != "stringList" || !slices.Equal(e.values, []string{"a", "b"}) {
+		t.Errorf("simulator context aws:PrincipalTag/team = %+v, want the stringList [a b] of --context", e)
 	}
 	assertSameJSON(t, json.RawMessage(form.Get("ResourcePolicy")), string(ev.Target.ResourcePolicy.Document))
 }
@@ -392,8 +395,8 @@ func (w *world) testBoundedRole(t *testing.T) {
 	b.TagRole("BoundedRole", "team", "payments")
 
 	ev := w.fetch(t, "role/BoundedRole", w.sam.RequestFunction)
-	if ev.Request.Caller != roleARN || ev.Caller.ARN != roleARN {
-		t.Errorf("request caller %s, entity %s; want the role ARN %s", ev.Request.Caller, ev.Caller.ARN, roleARN)
+	if session := "arn:aws:sts::" + awstest.Account + ":assumed-role/BoundedRole/why-denied"; ev.Request.Caller != session || ev.Caller.ARN != roleARN {
+		t.Errorf("request caller %s, entity %s; want a session of the role %s", ev.Request.Caller, ev.Caller.ARN, roleARN)
 	}
 	if bp := ev.Caller.PermissionsBoundary; bp == nil || bp.ARN != boundary || bp.Name != "DeveloperBoundary" {
 		t.Errorf("boundary %+v, want %s", bp, boundary)
@@ -532,8 +535,8 @@ func (w *world) testSimulateRole(t *testing.T) {
 			if form.Has("CallerArn") || form.Has("ResourcePolicy") {
 				t.Errorf("role simulation sent CallerArn=%q ResourcePolicy=%q", form.Get("CallerArn"), form.Get("ResourcePolicy"))
 			}
-			if form.Get("ContextEntries.member.1.ContextKeyType") != "ip" {
-				t.Errorf("aws:SourceIp sent as %q, want type ip", form.Get("ContextEntries.member.1.ContextKeyType"))
+			if e := simulatorContext(form)["aws:SourceIp"]; e.typ != "ip" {
+				t.Errorf("aws:SourceIp sent as %q, want type ip", e.typ)
 			}
 		})
 	}

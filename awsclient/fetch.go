@@ -1,13 +1,16 @@
 package awsclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/why-denied/why-denied/evidence"
@@ -27,6 +30,10 @@ type Request struct {
 	// Context holds condition keys given by the user (--context,
 	// --source-arn, --source-account); it is copied into the evidence as is.
 	Context evidence.ContextValues
+	// At is the moment the call is diagnosed for (--at): it becomes
+	// request.at, and aws:CurrentTime and aws:EpochTime for the simulator.
+	// Nil means the time of the diagnosis.
+	At *time.Time
 	// Simulate also asks iam:SimulatePrincipalPolicy, started as soon as its
 	// inputs are known. Its answer goes into Evidence.Simulation, or why
 	// there is none into Evidence.SimulatorUnavailable: the simulator is
@@ -79,7 +86,14 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 		return err
 	})
 	g.Go(func() (err error) {
-		target, err = f.targetEvidence(ctx, tref, strings.EqualFold(action, "lambda:InvokeFunctionUrl"))
+		target, err = f.targetEvidence(ctx, tref, targetReads{
+			url: strings.EqualFold(action, "lambda:InvokeFunctionUrl"),
+			// The execution role is read alongside the resource policy, in
+			// the round that follows GetFunctionConfiguration: free unless
+			// that round would otherwise not happen (a full target ARN and a
+			// caller with no IAM reads).
+			role: tref.region == "" || !slices.Contains([]CallerKind{ServiceCaller, AnonymousCaller, FederatedCaller}, cref.kind),
+		})
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -94,6 +108,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			Action:   action,
 			Resource: target.fn.ResourceARN(),
 			Context:  copyContext(req.Context),
+			At:       req.At,
 		},
 		Caller: evidence.Caller{
 			ARN:                 caller.ARN,
@@ -103,15 +118,36 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			SessionPolicies:     []evidence.NamedPolicy{},
 			Tags:                id.tags,
 			ServiceLinkedRole:   strings.HasPrefix(id.path, "/aws-service-role/"),
+			AsSessionOf:         caller.AsSessionOf,
 		},
 		Target: evidence.Target{
-			ARN:                 target.fn.FunctionARN,
-			Account:             target.fn.Account,
-			ResourcePolicy:      target.policy,
-			FunctionURLAuthType: target.urlAuthType,
+			ARN:                  target.fn.FunctionARN,
+			Account:              target.fn.Account,
+			ResourcePolicy:       target.policy,
+			FunctionURLAuthType:  target.urlAuthType,
+			NoFunctionURL:        target.noURL,
+			MissingExecutionRole: target.missingRole,
 		},
 	}
 	ev.Unreadable = f.unreadable
+	switch caller.Kind {
+	case RoleCaller:
+		ev.Notes = append(ev.Notes, "diagnosed as a session of "+caller.AsSessionOf+" named "+SessionName+
+			" without a session policy: a role calls nothing itself, its sessions do")
+	case FederatedCaller:
+		// GetFederationToken's caller and its session policy are recorded
+		// nowhere IAM can read: the session's permissions (the user's
+		// policies intersected with the session policy) are not known.
+		ev.Caller.SessionPoliciesUnknown = true
+		ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{
+			Layer: policy.LayerIdentity,
+			What:  "the IAM user behind federated user " + caller.Name + " (who called sts:GetFederationToken) and its policies",
+		}, evidence.Unreadable{
+			Layer: policy.LayerPermissionsBoundary,
+			What:  "the permissions boundary of the IAM user behind federated user " + caller.Name,
+		})
+		ev.Notes = append(ev.Notes, "the IAM user behind "+caller.Principal+" is recorded only in CloudTrail (the sts:GetFederationToken event): IAM cannot name it")
+	}
 	close(fetched)
 	if simDone != nil {
 		out := <-simDone
@@ -125,10 +161,10 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			return nil, out.err
 		}
 	}
-	if caller.Kind == SessionCaller {
-		// Session policies are passed to sts:AssumeRole and stored nowhere
-		// IAM can read them back.
-		ev.Notes = append(ev.Notes, "session policies of "+caller.Principal+" cannot be read from the account; none are assumed")
+	if caller.Kind == SessionCaller || caller.Kind == FederatedCaller {
+		// Session policies are passed to sts:AssumeRole or
+		// GetFederationToken and stored nowhere IAM can read them back.
+		ev.Notes = append(ev.Notes, "session policies of "+caller.Principal+" cannot be read from the account")
 		ev.Caller.SessionPoliciesUnknown = true
 	}
 	return ev, nil
@@ -139,13 +175,26 @@ type targetEvidence struct {
 	fn          Target
 	policy      *evidence.NamedPolicy
 	urlAuthType string
+	// noURL: GetFunctionUrlConfig answered ResourceNotFound.
+	noURL bool
+	// missingRole is the execution role's ARN when GetRole answered
+	// NoSuchEntity.
+	missingRole string
+}
+
+// targetReads are the optional reads of the target side.
+type targetReads struct {
+	// url reads the function URL's configuration.
+	url bool
+	// role reads the execution role, to tell a function that cannot run.
+	role bool
 }
 
 // targetEvidence reads the function configuration and, concurrently, the
 // resource policy for the requested qualifier (and the function URL config
 // when the action is lambda:InvokeFunctionUrl). Lambda keeps a separate
 // policy per version and alias, so the qualifier goes to GetPolicy too.
-func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL bool) (targetEvidence, error) {
+func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, reads targetReads) (targetEvidence, error) {
 	side := f.target
 	name := aws.String(ref.apiName(side.Region))
 	var qualifier *string
@@ -155,16 +204,31 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 	var (
 		te targetEvidence
 		g  group
+		// full is GetResourcePolicy's answer; refused is GetPolicy's
+		// refusal, which matters only when there is no full answer.
+		full    *evidence.NamedPolicy
+		refused error
 	)
-	var full *evidence.NamedPolicy
-	g.Go(func() (err error) {
-		te.fn, err = f.functionConfig(ctx, side, ref)
+	g.Go(func() error {
+		var role string
+		var err error
+		te.fn, role, err = f.functionConfig(ctx, side, ref)
 		if err != nil {
 			return err
 		}
 		f.early.announceTarget(te.fn)
-		full = f.fullResourcePolicy(ctx, side, ref, te.fn.ResourceARN())
-		return nil
+		var sub group
+		sub.Go(func() error {
+			full = f.fullResourcePolicy(ctx, side, ref, te.fn.ResourceARN())
+			return nil
+		})
+		if reads.role {
+			sub.Go(func() error {
+				te.missingRole = f.missingRole(ctx, side, role)
+				return nil
+			})
+		}
+		return sub.Wait()
 	})
 	g.Go(func() error {
 		out, err := do(ctx, f.lim, func() (*lambda.GetPolicyOutput, error) {
@@ -176,8 +240,8 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 			return nil
 		}
 		if err != nil {
-			return f.tolerate(callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err),
-				policy.LayerResource, "the resource policy of function "+ref.display())
+			refused = callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err)
+			return nil
 		}
 		doc, err := decodeDocument(aws.ToString(out.Policy))
 		if err != nil {
@@ -186,13 +250,16 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 		te.policy = &evidence.NamedPolicy{Name: ref.display(), Document: doc}
 		return nil
 	})
-	if wantURL {
+	if reads.url {
 		g.Go(func() error {
 			out, err := do(ctx, f.lim, func() (*lambda.GetFunctionUrlConfigOutput, error) {
 				return side.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: name, Qualifier: qualifier}, inRegion(side, ref))
 			})
 			if isNotFound(err) {
-				return nil // no function URL
+				// No URL for this qualifier (a missing function is
+				// reported by GetFunctionConfiguration).
+				te.noURL = true
+				return nil
 			}
 			if err != nil {
 				return callError("lambda:GetFunctionUrlConfig", "function URL of "+ref.display(), err)
@@ -208,10 +275,31 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 		// GetResourcePolicy returns the whole JSON policy (Deny statements
 		// and any condition included), GetPolicy the permissions added with
 		// AddPermission: where both answer, the full one is the one AWS
-		// evaluates.
+		// evaluates, and a refused GetPolicy leaves nothing unread.
 		te.policy = full
+	} else if err := f.tolerate(refused, policy.LayerResource, "the resource policy of function "+ref.display()); err != nil {
+		return targetEvidence{}, err
 	}
 	return te, nil
+}
+
+// missingRole reads the target function's execution role and returns its
+// ARN when IAM answers that it does not exist: the function cannot run.
+// Any other answer, a refusal included, says nothing about the call and
+// leaves it "".
+func (f *fetcher) missingRole(ctx context.Context, side Side, roleARN string) string {
+	a, ok := parseARN(roleARN)
+	_, name, isRole := parseEntityPath(a.Resource)
+	if !ok || !isRole {
+		return ""
+	}
+	_, err := do(ctx, f.lim, func() (*iam.GetRoleOutput, error) {
+		return side.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
+	})
+	if isNotFound(err) {
+		return roleARN
+	}
+	return ""
 }
 
 // fullResourcePolicy reads the function's resource-based policy with the
@@ -234,10 +322,7 @@ func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functio
 
 // actionOrDefault trims the action and defaults it to DefaultAction.
 func actionOrDefault(action string) string {
-	if strings.TrimSpace(action) == "" {
-		return DefaultAction
-	}
-	return strings.TrimSpace(action)
+	return cmp.Or(strings.TrimSpace(action), DefaultAction)
 }
 
 func copyContext(c evidence.ContextValues) evidence.ContextValues {
