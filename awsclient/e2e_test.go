@@ -33,7 +33,40 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: awsclient sent operations outside the read-only allowlist (Get*, List*, Simulate*): %v\n", bad)
 		code = 1
 	}
+	if missing, err := notInReadmePolicy(sent.Operations()); err != nil || len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the README's minimal policy (\"The permissions the tool needs\") lacks operations awsclient sent: %v %v\n", missing, err)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// notInReadmePolicy returns the operations sent that the README's minimal
+// policy does not grant: a user who copies it must be able to run the tool
+// (sts:GetCallerIdentity needs no permission).
+func notInReadmePolicy(ops []awstest.Operation) ([]string, error) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		return nil, err
+	}
+	text := string(readme)
+	start := strings.Index(text, "```json\n{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"WhyDeniedReadOnly\"")
+	if start < 0 {
+		return nil, errors.New("no WhyDeniedReadOnly policy block")
+	}
+	block := text[start+len("```json\n"):]
+	block = block[:strings.Index(block, "```")]
+	var doc struct{ Statement []struct{ Action []string } }
+	if err := json.Unmarshal([]byte(block), &doc); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, op := range ops {
+		action := strings.ToLower(op.Service) + ":" + op.Name
+		if action != "sts:GetCallerIdentity" && !slices.Contains(doc.Statement[0].Action, action) && !slices.Contains(missing, action) {
+			missing = append(missing, action)
+		}
+	}
+	return missing, nil
 }
 
 // tee records into the package-wide recorder and a test's own.
@@ -348,13 +381,15 @@ func (w *world) testUser(t *testing.T) {
 	if ev.Caller.PermissionsBoundary != nil {
 		t.Errorf("boundary %+v, want none", ev.Caller.PermissionsBoundary)
 	}
-	// A managed policy attached to two groups is read once.
+	// A managed policy attached to two groups is read once, at the default
+	// version iam:ListPolicies named.
 	counts := map[string]int{}
 	for _, op := range ops.Operations() {
 		counts[op.String()]++
 	}
-	if counts["IAM.GetPolicyVersion"] != 2 || counts["IAM.GetPolicy"] != 2 {
-		t.Errorf("iam:GetPolicy×%d, iam:GetPolicyVersion×%d; want 2 each (ReadLogs, LambdaInvoke)", counts["IAM.GetPolicy"], counts["IAM.GetPolicyVersion"])
+	if counts["IAM.GetPolicyVersion"] != 2 || counts["IAM.GetPolicy"] != 0 || counts["IAM.ListPolicies"] != 1 {
+		t.Errorf("iam:ListPolicies×%d, iam:GetPolicy×%d, iam:GetPolicyVersion×%d; want 1, 0, 2 (ReadLogs, LambdaInvoke)",
+			counts["IAM.ListPolicies"], counts["IAM.GetPolicy"], counts["IAM.GetPolicyVersion"])
 	}
 
 	// The simulator gets the user as both source and caller, and the

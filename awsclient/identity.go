@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,37 +14,105 @@ import (
 	"github.com/why-denied/why-denied/policy"
 )
 
-// maxCallsInFlight bounds concurrent AWS calls per FetchEvidence. IAM's
-// control plane throttles bursts; eight keeps a typical fetch to its
-// minimum number of sequential rounds without provoking retries.
-const maxCallsInFlight = 8
+// maxCallsInFlight bounds concurrent AWS calls per FetchEvidence. A round
+// must fit under it, or the fetch takes more rounds than its dependencies
+// need: the widest round of a user in 10 groups with 3 managed policies and
+// 2 inline ones each is 41 leaf reads. IAM publishes no read rate; it
+// throttles bursts, and the standard retryer absorbs that within its retry
+// quota: a retry costs 5 of its 500 tokens, returned when the retry
+// succeeds. A call holds its slot through its retries, so at most 48 × 5 =
+// 240 tokens are out at once and every call in flight can be throttled and
+// retried; only calls throttled again and again drain the quota (5 tokens
+// each), until the retryer gives up rather than feed a retry storm.
+// TestThrottledAtFullConcurrency throttles every call of the two widest
+// rounds of that user and gets the same evidence.
+const maxCallsInFlight = 48
 
 // listPageSize is the largest page IAM's List* calls allow, so that the
 // usual entity needs a single page (one round trip) per list.
 const listPageSize = 1000
 
-// fetcher reads the evidence of one request. It holds the limiter and a
-// cache of managed policies, which a user and its groups often share.
+// fetcher reads the evidence of one request. It holds the limiter and the
+// reads made once whoever asks: managed policies (a user and its groups
+// often share them) and roles (the caller's role is often the target's
+// execution role).
 type fetcher struct {
 	caller, target Side
-	lim            limiter
+	// shared: the two sides read one account with one set of clients.
+	shared bool
+	lim    *limiter
 
 	mu         sync.Mutex
-	managed    map[string]*managedEntry
+	managed    map[string]*once[evidence.NamedPolicy]
+	roles      map[string]*once[*iam.GetRoleOutput]
 	unreadable []evidence.Unreadable
+	notes      []string
+	// versions, when set, lists the default version of the account's
+	// attached managed policies (iam:ListPolicies), read in the first round.
+	versions *once[map[string]iamtypes.Policy]
 	// early, when set, is told the inputs of the simulator as soon as
 	// they are known.
 	early *early
 }
 
-type managedEntry struct {
-	done   chan struct{}
-	policy evidence.NamedPolicy
-	err    error
+func (c *Client) newFetcher() *fetcher {
+	return &fetcher{
+		caller: c.caller, target: c.target, shared: c.shared, lim: newLimiter(maxCallsInFlight),
+		managed: map[string]*once[evidence.NamedPolicy]{}, roles: map[string]*once[*iam.GetRoleOutput]{},
+	}
 }
 
-func (c *Client) newFetcher() *fetcher {
-	return &fetcher{caller: c.caller, target: c.target, lim: newLimiter(maxCallsInFlight), managed: map[string]*managedEntry{}}
+// once is a read made once per fetch: the first to ask makes it, the others
+// wait for its answer.
+type once[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+// onceFor returns the entry of key in m and whether the caller must make
+// the read (then it closes done when finished).
+func onceFor[T any](mu *sync.Mutex, m map[string]*once[T], key string) (*once[T], bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if e, ok := m[key]; ok {
+		return e, false
+	}
+	e := &once[T]{done: make(chan struct{})}
+	m[key] = e
+	return e, true
+}
+
+// wait returns the read's answer once made.
+func (e *once[T]) wait(ctx context.Context) (T, error) {
+	select {
+	case <-e.done:
+		return e.v, e.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// getRole reads a role once per fetch and account. target says which
+// side's clients read it.
+func (f *fetcher) getRole(ctx context.Context, target bool, name string, p priority) (*iam.GetRoleOutput, error) {
+	side, key := f.caller, "caller/"+name
+	if target {
+		side = f.target
+		if !f.shared {
+			key = "target/" + name
+		}
+	}
+	e, first := onceFor(&f.mu, f.roles, key)
+	if !first {
+		return e.wait(ctx)
+	}
+	defer close(e.done)
+	e.v, e.err = do(ctx, f.lim, p, func() (*iam.GetRoleOutput, error) {
+		return side.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
+	})
+	return e.v, e.err
 }
 
 // identity is what IAM says about the role or user whose policies apply.
@@ -70,9 +137,7 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool,
 		g               group
 	)
 	g.Go(func() error {
-		out, err := do(ctx, f.lim, func() (*iam.GetRoleOutput, error) {
-			return f.caller.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
-		})
+		out, err := f.getRole(ctx, false, name, unlocks)
 		if err != nil {
 			err = entityError("role", name, "iam:GetRole", err)
 			if withPolicies {
@@ -137,7 +202,7 @@ func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool,
 		g                           group
 	)
 	g.Go(func() error {
-		out, err := do(ctx, f.lim, func() (*iam.GetUserOutput, error) {
+		out, err := do(ctx, f.lim, unlocks, func() (*iam.GetUserOutput, error) {
 			return f.caller.IAM.GetUser(ctx, &iam.GetUserInput{UserName: &name})
 		})
 		if err != nil {
@@ -258,10 +323,10 @@ type pager[O any] interface {
 
 // allPages collects the items of every page, each page one call under the
 // limiter.
-func allPages[O, T any](ctx context.Context, lim limiter, p pager[O], items func(O) []T) ([]T, error) {
+func allPages[O, T any](ctx context.Context, lim *limiter, p pager[O], items func(O) []T) ([]T, error) {
 	var all []T
 	for p.HasMorePages() {
-		out, err := do(ctx, lim, func() (O, error) { return p.NextPage(ctx) })
+		out, err := do(ctx, lim, unlocks, func() (O, error) { return p.NextPage(ctx) })
 		if err != nil {
 			return nil, err
 		}
@@ -277,7 +342,7 @@ func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, act
 	var g group
 	for i, name := range names {
 		g.Go(func() error {
-			raw, err := do(ctx, f.lim, func() (*string, error) { return get(name) })
+			raw, err := do(ctx, f.lim, leaf, func() (*string, error) { return get(name) })
 			if err != nil {
 				return f.tolerate(err, policy.LayerIdentity, fmt.Sprintf("inline policy %s of %s", name, owner))
 			}
@@ -322,55 +387,6 @@ func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsB
 		return nil, f.tolerate(err, policy.LayerPermissionsBoundary, fmt.Sprintf("the permissions boundary %s of %s", aws.ToString(b.PermissionsBoundaryArn), owner))
 	}
 	return &p, nil
-}
-
-// managedPolicy reads a managed policy's default version once per fetch,
-// however many entities attach it. GetPolicy is needed first because only it
-// names the default version.
-func (f *fetcher) managedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error) {
-	f.mu.Lock()
-	e, seen := f.managed[arn]
-	if !seen {
-		e = &managedEntry{done: make(chan struct{})}
-		f.managed[arn] = e
-	}
-	f.mu.Unlock()
-	if seen {
-		select {
-		case <-e.done:
-			return e.policy, e.err
-		case <-ctx.Done():
-			return evidence.NamedPolicy{}, ctx.Err()
-		}
-	}
-	defer close(e.done)
-	e.policy, e.err = f.readManagedPolicy(ctx, arn)
-	return e.policy, e.err
-}
-
-func (f *fetcher) readManagedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error) {
-	pol, err := do(ctx, f.lim, func() (*iam.GetPolicyOutput, error) {
-		return f.caller.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
-	})
-	if err != nil {
-		return evidence.NamedPolicy{}, callError("iam:GetPolicy", "managed policy "+arn, err)
-	}
-	version := aws.ToString(pol.Policy.DefaultVersionId)
-	ver, err := do(ctx, f.lim, func() (*iam.GetPolicyVersionOutput, error) {
-		return f.caller.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: &version})
-	})
-	if err != nil {
-		return evidence.NamedPolicy{}, callError("iam:GetPolicyVersion", fmt.Sprintf("managed policy %s version %s", arn, version), err)
-	}
-	doc, err := decodeDocument(aws.ToString(ver.PolicyVersion.Document))
-	if err != nil {
-		return evidence.NamedPolicy{}, &CallError{Action: "iam:GetPolicyVersion", Resource: fmt.Sprintf("managed policy %s version %s", arn, version), Err: err}
-	}
-	name := aws.ToString(pol.Policy.PolicyName)
-	if name == "" {
-		name = arn[strings.LastIndex(arn, "/")+1:]
-	}
-	return evidence.NamedPolicy{Name: name, ARN: arn, Document: doc}, nil
 }
 
 // entityError turns IAM's NoSuchEntity into a NotFoundError for the

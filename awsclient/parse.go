@@ -1,10 +1,13 @@
 package awsclient
 
 import (
+	"cmp"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/why-denied/why-denied/policy"
 )
@@ -256,6 +259,33 @@ func (f functionRef) apiName(region string) string {
 	default:
 		return f.name
 	}
+}
+
+// arnKnown reports whether the argument names the function's account, so
+// that its ARN is known before Lambda is asked (a partial ARN's region is
+// the side's).
+func (f functionRef) arnKnown() bool { return f.account != "" }
+
+// target is the function the argument names, as far as the argument says:
+// complete only when arnKnown.
+func (f functionRef) target(region string) Target {
+	region = cmp.Or(f.region, region)
+	return Target{
+		FunctionARN: "arn:" + cmp.Or(f.partition, partitionOf(region)) + ":lambda:" + region + ":" + f.account + ":function:" + f.name,
+		Name:        f.name,
+		Qualifier:   f.qualifier,
+		Account:     f.account,
+		Region:      region,
+	}
+}
+
+// apiParams are the FunctionName and Qualifier to send to Lambda.
+func (f functionRef) apiParams(region string) (name, qualifier *string) {
+	name = aws.String(f.apiName(region))
+	if f.qualifier != "" {
+		qualifier = aws.String(f.qualifier)
+	}
+	return name, qualifier
 }
 
 // display is the function as the user named it, reduced to NAME[:QUALIFIER].

@@ -120,7 +120,7 @@ func (f *fetcher) resolveCaller(ctx context.Context, ref callerRef, withPolicies
 	)
 	if ref.account != "" {
 		g.Go(func() error {
-			out, err := do(ctx, f.lim, func() (*sts.GetCallerIdentityOutput, error) {
+			out, err := do(ctx, f.lim, leaf, func() (*sts.GetCallerIdentityOutput, error) {
 				return f.caller.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			})
 			if err != nil {
@@ -253,7 +253,7 @@ func (f *fetcher) getFunction(ctx context.Context, side Side, ref functionRef, a
 	if ref.qualifier != "" {
 		in.Qualifier = aws.String(ref.qualifier)
 	}
-	out, err := do(ctx, f.lim, func() (*lambda.GetFunctionConfigurationOutput, error) {
+	out, err := do(ctx, f.lim, unlocks, func() (*lambda.GetFunctionConfigurationOutput, error) {
 		return side.Lambda.GetFunctionConfiguration(ctx, in, inRegion(side, ref))
 	})
 	if err != nil {
