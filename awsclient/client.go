@@ -64,6 +64,9 @@ type Side struct {
 // safe for concurrent use.
 type Client struct {
 	caller, target Side
+	// shared: both sides read with the same clients (one account), so a
+	// read of either side serves both.
+	shared bool
 	// timeout is Options.Timeout, for messages; deadline is when it runs
 	// out, zero for no limit.
 	timeout  time.Duration
@@ -96,8 +99,9 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	}
 	c.caller = newSide(callerCfg, opts.Recorder, policy)
 	c.caller.Profile = callerProfile
-	c.target = c.caller
+	c.target, c.shared = c.caller, true
 	if targetProfile != callerProfile {
+		c.shared = false
 		targetCfg, err := loadConfig(ctx, "target", targetProfile, opts)
 		if err != nil {
 			return nil, err
@@ -112,11 +116,22 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 // their own (fakes in tests, or configs built elsewhere). timeout bounds
 // all its work from now on, as Options.Timeout does.
 func NewFromSides(caller, target Side, timeout time.Duration) *Client {
-	c := &Client{caller: caller, target: target, timeout: timeout}
+	c := &Client{caller: caller, target: target, timeout: timeout, shared: sameIAM(caller.IAM, target.IAM)}
 	if timeout > 0 {
 		c.deadline = time.Now().Add(timeout)
 	}
 	return c
+}
+
+// sameIAM reports whether two sides read IAM with the same client. Clients
+// of a type that cannot be compared count as different.
+func sameIAM(a, b IAMAPI) (same bool) {
+	defer func() {
+		if recover() != nil {
+			same = false
+		}
+	}()
+	return a == b
 }
 
 // NewSide builds guarded Lambda, IAM and STS clients from cfg. Every client

@@ -13,7 +13,8 @@
 //   - *InputError: an argument or setting cannot name anything (malformed
 //     ARN, unknown profile, no region). Exit 2.
 //   - *NotFoundError: the function, qualifier, role or user does not exist
-//     in the account and region that was read. Exit 2.
+//     in the account and region that was read, or a caller function's
+//     execution role was deleted (ExecutionRoleOf). Exit 2.
 //   - *CredentialsError: no usable credentials for a profile. Exit 3.
 //   - *CallError: an AWS read failed for another reason (access denied,
 //     throttling or server errors on every attempt, network); it names the IAM action the

@@ -33,7 +33,40 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "FAIL: awsclient sent operations outside the read-only allowlist (Get*, List*, Simulate*): %v\n", bad)
 		code = 1
 	}
+	if missing, err := notInReadmePolicy(sent.Operations()); err != nil || len(missing) > 0 {
+		fmt.Fprintf(os.Stderr, "FAIL: the README's minimal policy (\"The permissions the tool needs\") lacks operations awsclient sent: %v %v\n", missing, err)
+		code = 1
+	}
 	os.Exit(code)
+}
+
+// notInReadmePolicy returns the operations sent that the README's minimal
+// policy does not grant: a user who copies it must be able to run the tool
+// (sts:GetCallerIdentity needs no permission).
+func notInReadmePolicy(ops []awstest.Operation) ([]string, error) {
+	readme, err := os.ReadFile("../README.md")
+	if err != nil {
+		return nil, err
+	}
+	text := string(readme)
+	start := strings.Index(text, "```json\n{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\n      \"Sid\": \"WhyDeniedReadOnly\"")
+	if start < 0 {
+		return nil, errors.New("no WhyDeniedReadOnly policy block")
+	}
+	block := text[start+len("```json\n"):]
+	block = block[:strings.Index(block, "```")]
+	var doc struct{ Statement []struct{ Action []string } }
+	if err := json.Unmarshal([]byte(block), &doc); err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, op := range ops {
+		action := strings.ToLower(op.Service) + ":" + op.Name
+		if action != "sts:GetCallerIdentity" && !slices.Contains(doc.Statement[0].Action, action) && !slices.Contains(missing, action) {
+			missing = append(missing, action)
+		}
+	}
+	return missing, nil
 }
 
 // tee records into the package-wide recorder and a test's own.
@@ -218,18 +251,21 @@ func (w *world) testSAMAlias(t *testing.T) {
 func (w *world) testResolveCaller(t *testing.T) {
 	sam, u := w.sam, w.user
 	session := "arn:aws:sts::" + awstest.Account + ":assumed-role/RequestRole/RequestFunction"
+	roleSession := "arn:aws:sts::" + awstest.Account + ":assumed-role/RequestRole/" + awsclient.SessionName
 	tests := []struct {
 		in   string
 		want awsclient.Caller
 	}{
 		{sam.RequestFunction, awsclient.Caller{Kind: awsclient.FunctionCaller, Principal: session, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, Function: sam.RequestFunctionARN}},
 		{sam.RequestFunctionARN, awsclient.Caller{Kind: awsclient.FunctionCaller, Principal: session, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, Function: sam.RequestFunctionARN}},
-		{"role/RequestRole", awsclient.Caller{Kind: awsclient.RoleCaller, Principal: sam.RequestRoleARN, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account}},
-		{sam.RequestRoleARN, awsclient.Caller{Kind: awsclient.RoleCaller, Principal: sam.RequestRoleARN, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account}},
+		{"role/RequestRole", awsclient.Caller{Kind: awsclient.RoleCaller, Principal: roleSession, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, AsSessionOf: sam.RequestRoleARN}},
+		{sam.RequestRoleARN, awsclient.Caller{Kind: awsclient.RoleCaller, Principal: roleSession, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account, AsSessionOf: sam.RequestRoleARN}},
 		{session, awsclient.Caller{Kind: awsclient.SessionCaller, Principal: session, ARN: sam.RequestRoleARN, Name: "RequestRole", Account: awstest.Account}},
 		{"user/" + u.Name, awsclient.Caller{Kind: awsclient.UserCaller, Principal: u.ARN, ARN: u.ARN, Name: u.Name, Account: awstest.Account}},
 		{u.ARN, awsclient.Caller{Kind: awsclient.UserCaller, Principal: u.ARN, ARN: u.ARN, Name: u.Name, Account: awstest.Account}},
 		{"s3.amazonaws.com", awsclient.Caller{Kind: awsclient.ServiceCaller, Principal: "s3.amazonaws.com", Name: "s3.amazonaws.com"}},
+		{"arn:aws:sts::" + awstest.Account + ":federated-user/bob", awsclient.Caller{Kind: awsclient.FederatedCaller, Principal: "arn:aws:sts::" + awstest.Account + ":federated-user/bob", Name: "bob", Account: awstest.Account}},
+		{"anonymous", awsclient.Caller{Kind: awsclient.AnonymousCaller, Principal: "anonymous", Name: "anonymous"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -345,13 +381,15 @@ func (w *world) testUser(t *testing.T) {
 	if ev.Caller.PermissionsBoundary != nil {
 		t.Errorf("boundary %+v, want none", ev.Caller.PermissionsBoundary)
 	}
-	// A managed policy attached to two groups is read once.
+	// A managed policy attached to two groups is read once, at the default
+	// version iam:ListPolicies named.
 	counts := map[string]int{}
 	for _, op := range ops.Operations() {
 		counts[op.String()]++
 	}
-	if counts["IAM.GetPolicyVersion"] != 2 || counts["IAM.GetPolicy"] != 2 {
-		t.Errorf("iam:GetPolicy×%d, iam:GetPolicyVersion×%d; want 2 each (ReadLogs, LambdaInvoke)", counts["IAM.GetPolicy"], counts["IAM.GetPolicyVersion"])
+	if counts["IAM.GetPolicyVersion"] != 2 || counts["IAM.GetPolicy"] != 0 || counts["IAM.ListPolicies"] != 1 {
+		t.Errorf("iam:ListPolicies×%d, iam:GetPolicy×%d, iam:GetPolicyVersion×%d; want 1, 0, 2 (ReadLogs, LambdaInvoke)",
+			counts["IAM.ListPolicies"], counts["IAM.GetPolicy"], counts["IAM.GetPolicyVersion"])
 	}
 
 	// The simulator gets the user as both source and caller, and the
@@ -366,17 +404,17 @@ func (w *world) testUser(t *testing.T) {
 	}
 	form := lastSimulation(t, w.proxy)
 	for key, want := range map[string]string{
-		"PolicySourceArn":                                   u.ARN,
-		"CallerArn":                                         u.ARN,
-		"ActionNames.member.1":                              "lambda:InvokeFunction",
-		"ResourceArns.member.1":                             sam.ProcessorAliasARN,
-		"ContextEntries.member.1.ContextKeyName":            "aws:PrincipalTag/team",
-		"ContextEntries.member.1.ContextKeyType":            "stringList",
-		"ContextEntries.member.1.ContextKeyValues.member.2": "b",
+		"PolicySourceArn":       u.ARN,
+		"CallerArn":             u.ARN,
+		"ActionNames.member.1":  "lambda:InvokeFunction",
+		"ResourceArns.member.1": sam.ProcessorAliasARN,
 	} {
 		if got := form.Get(key); got != want {
 			t.Errorf("simulator request %s = %q, want %q", key, got, want)
 		}
+	}
+	if e := simulatorContext(form)["aws:PrincipalTag/team"]; e.typ != "stringList" || !slices.Equal(e.values, []string{"a", "b"}) {
+		t.Errorf("simulator context aws:PrincipalTag/team = %+v, want the stringList [a b] of --context", e)
 	}
 	assertSameJSON(t, json.RawMessage(form.Get("ResourcePolicy")), string(ev.Target.ResourcePolicy.Document))
 }
@@ -392,8 +430,8 @@ func (w *world) testBoundedRole(t *testing.T) {
 	b.TagRole("BoundedRole", "team", "payments")
 
 	ev := w.fetch(t, "role/BoundedRole", w.sam.RequestFunction)
-	if ev.Request.Caller != roleARN || ev.Caller.ARN != roleARN {
-		t.Errorf("request caller %s, entity %s; want the role ARN %s", ev.Request.Caller, ev.Caller.ARN, roleARN)
+	if session := "arn:aws:sts::" + awstest.Account + ":assumed-role/BoundedRole/why-denied"; ev.Request.Caller != session || ev.Caller.ARN != roleARN {
+		t.Errorf("request caller %s, entity %s; want a session of the role %s", ev.Request.Caller, ev.Caller.ARN, roleARN)
 	}
 	if bp := ev.Caller.PermissionsBoundary; bp == nil || bp.ARN != boundary || bp.Name != "DeveloperBoundary" {
 		t.Errorf("boundary %+v, want %s", bp, boundary)
@@ -532,8 +570,8 @@ func (w *world) testSimulateRole(t *testing.T) {
 			if form.Has("CallerArn") || form.Has("ResourcePolicy") {
 				t.Errorf("role simulation sent CallerArn=%q ResourcePolicy=%q", form.Get("CallerArn"), form.Get("ResourcePolicy"))
 			}
-			if form.Get("ContextEntries.member.1.ContextKeyType") != "ip" {
-				t.Errorf("aws:SourceIp sent as %q, want type ip", form.Get("ContextEntries.member.1.ContextKeyType"))
+			if e := simulatorContext(form)["aws:SourceIp"]; e.typ != "ip" {
+				t.Errorf("aws:SourceIp sent as %q, want type ip", e.typ)
 			}
 		})
 	}

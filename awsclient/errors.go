@@ -44,11 +44,21 @@ type NotFoundError struct {
 	Name string
 	// Region is set for functions, which are regional.
 	Region string
+	// ExecutionRoleOf names the function whose execution role Name is:
+	// the user named the function, and the role it runs as is gone.
+	ExecutionRoleOf string
 	// Err is the SDK error AWS answered with.
 	Err error
 }
 
 func (e *NotFoundError) Error() string {
+	if e.ExecutionRoleOf != "" {
+		// Lambda keeps a function's role ARN after the role is deleted;
+		// every invocation then fails to assume it.
+		return fmt.Sprintf("function %s's execution role %s no longer exists, so the function cannot run or call anything "+
+			"(recreate the role, or give the function an existing one: aws lambda update-function-configuration --function-name %s --role ROLE_ARN)",
+			e.ExecutionRoleOf, e.Name, e.ExecutionRoleOf)
+	}
 	where := ""
 	if e.Region != "" {
 		where = " in " + e.Region

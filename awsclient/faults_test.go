@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -218,5 +219,61 @@ func (w *faultWorld) testAccessDenied(t *testing.T) {
 				t.Errorf("%d requests, want 1: AccessDenied is not retried", got)
 			}
 		})
+	}
+}
+
+// TestThrottledAtFullConcurrency: the two widest rounds of a large user
+// (10 groups, 3 managed policies one of them shared and 2 inline ones each:
+// 20 group lists, then 20 group documents and 21 policy versions at once,
+// under the cap of calls in flight) are throttled, every call, as IAM
+// throttles a burst. The standard retryer recovers and the evidence is the
+// same as unthrottled.
+func TestThrottledAtFullConcurrency(t *testing.T) {
+	awstest.FakeCredentials(t)
+	moto := awstest.StartMoto(t)
+	b := awstest.NewBuilder(t, moto.URL)
+	sim := awstest.StartSimulatorProxy(t, moto.URL)
+	b.User("burst", "/")
+	fn := b.Function("BurstTarget", b.Role("BurstTargetRole", "/"))
+	shared := b.ManagedPolicy("BurstShared", awstest.Allow("s3:GetObject", "*"))
+	for g := range 10 {
+		group := fmt.Sprintf("burst%02d", g)
+		b.Group(group, "burst")
+		b.AttachGroupPolicy(group, shared)
+		for i := range 2 {
+			b.GroupPolicy(group, fmt.Sprintf("Inline%d", i), awstest.Allow("s3:GetObject", fmt.Sprintf("arn:aws:s3:::%s-%d/*", group, i)))
+			b.AttachGroupPolicy(group, b.ManagedPolicy(fmt.Sprintf("%sManaged%d", group, i), awstest.Allow("s3:GetObject", "*")))
+		}
+	}
+	fetch := func(faults *awstest.FaultProxy) *evidence.Evidence {
+		t.Helper()
+		c, err := awsclient.New(context.Background(), awsclient.Options{EndpointURL: faults.URL, Timeout: 30 * time.Second, Recorder: tee{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := c.FetchEvidence(context.Background(), awsclient.Request{Caller: "user/burst", Target: fn})
+		if err != nil {
+			t.Fatalf("FetchEvidence: %v", err)
+		}
+		return ev
+	}
+	want := fetch(awstest.StartFaultProxy(t, sim.URL))
+	if len(want.Caller.IdentityPolicies) != 50 {
+		t.Fatalf("%d identity policies, want 50", len(want.Caller.IdentityPolicies))
+	}
+
+	faults := awstest.StartFaultProxy(t, sim.URL)
+	burst := map[string]int{"iam:GetGroupPolicy": 20, "iam:GetPolicyVersion": 21, "iam:ListGroupPolicies": 10, "iam:ListAttachedGroupPolicies": 10}
+	for op, n := range burst {
+		faults.Inject(op, awstest.Fault{Kind: awstest.Throttle, Times: n})
+	}
+	got := fetch(faults)
+	for op, n := range burst {
+		if faults.Injected(op) != n || faults.Requests(op) != 2*n {
+			t.Errorf("%s: %d throttled of %d requests, want %d of %d (each call throttled, then answered)", op, faults.Injected(op), faults.Requests(op), n, 2*n)
+		}
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("throttled evidence differs from the unthrottled:\n got %s\nwant %s", mustJSON(t, got), mustJSON(t, want))
 	}
 }

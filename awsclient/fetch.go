@@ -1,11 +1,13 @@
 package awsclient
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -28,8 +30,9 @@ type Request struct {
 	// Context holds condition keys given by the user (--context,
 	// --source-arn, --source-account); it is copied into the evidence as is.
 	Context evidence.ContextValues
-	// At is the moment the call is diagnosed for (--at), recorded in the
-	// evidence; nil means the time of the diagnosis.
+	// At is the moment the call is diagnosed for (--at): it becomes
+	// request.at, and aws:CurrentTime and aws:EpochTime for the simulator.
+	// Nil means the time of the diagnosis.
 	At *time.Time
 	// Simulate also asks iam:SimulatePrincipalPolicy, started as soon as its
 	// inputs are known. Its answer goes into Evidence.Simulation, or why
@@ -40,14 +43,27 @@ type Request struct {
 
 // FetchEvidence resolves the caller and the target and reads every policy
 // that applies, returning them as evidence for diagnose. It reads with
-// read-only calls and starts each one as soon as its inputs are known: the
-// caller side (function, then role, then policy lists, then policy
-// versions) and the target side (function configuration and resource
-// policy) run concurrently. For a function caller the longest chain is four
-// round trips: GetFunctionConfiguration, ListAttachedRolePolicies (or
-// GetRole), GetPolicy, GetPolicyVersion.
+// read-only calls and starts each one as soon as its inputs are known, so
+// that the diagnosis takes the fewest sequential round trips its
+// dependencies allow, whatever the number of policies and groups:
 //
-// It does not run the simulator; see Simulate.
+//   - function caller, 3: GetFunctionConfiguration; GetRole and the role's
+//     policy lists; the policy documents and the simulator (which needs the
+//     role's tags).
+//   - role caller, 2: GetRole and its lists; the documents and the
+//     simulator.
+//   - user caller, 3: GetUser, its lists and ListGroupsForUser; the user's
+//     documents, the group lists and the simulator (which needs the
+//     resource policy); the group documents.
+//
+// The default versions of managed policies come from one iam:ListPolicies
+// in the first round (see managedPolicy). The target side runs alongside:
+// GetFunctionConfiguration with GetPolicy (or, for a target given as an
+// ARN, GetResourcePolicy, after which GetPolicy is needed only if it did
+// not answer), then GetResourcePolicy and the execution role.
+//
+// With req.Simulate it runs the simulator too, as soon as its inputs are
+// known; see Simulate.
 func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evidence, error) {
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
@@ -62,6 +78,9 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 	action := actionOrDefault(req.Action)
 
 	f := c.newFetcher()
+	if slices.Contains([]CallerKind{FunctionCaller, RoleCaller, SessionCaller, UserCaller}, cref.kind) {
+		f.listVersions(ctx)
+	}
 	var (
 		caller Caller
 		id     identity
@@ -73,6 +92,12 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 	fetched := make(chan struct{})
 	if req.Simulate {
 		f.early = newEarly()
+		if tref.arnKnown() {
+			// The resource ARN is in the argument: the simulator need not
+			// wait for GetFunctionConfiguration (which still proves the
+			// function exists; the fetch fails if it does not).
+			f.early.announceTarget(tref.target(c.target.Region))
+		}
 		simDone = make(chan simOutcome, 1)
 		go func() {
 			simDone <- c.simulateEarly(ctx, f.early, req, fetched, func() *evidence.Evidence { return ev })
@@ -83,7 +108,14 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 		return err
 	})
 	g.Go(func() (err error) {
-		target, err = f.targetEvidence(ctx, tref, strings.EqualFold(action, "lambda:InvokeFunctionUrl"))
+		target, err = f.targetEvidence(ctx, tref, targetReads{
+			url: strings.EqualFold(action, "lambda:InvokeFunctionUrl"),
+			// The execution role is read alongside the resource policy, in
+			// the round that follows GetFunctionConfiguration: free unless
+			// that round would otherwise not happen (a full target ARN and a
+			// caller with no IAM reads).
+			role: !tref.arnKnown() || !slices.Contains([]CallerKind{ServiceCaller, AnonymousCaller, FederatedCaller}, cref.kind),
+		})
 		return err
 	})
 	if err := g.Wait(); err != nil {
@@ -108,15 +140,40 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			SessionPolicies:     []evidence.NamedPolicy{},
 			Tags:                id.tags,
 			ServiceLinkedRole:   strings.HasPrefix(id.path, "/aws-service-role/"),
+			AsSessionOf:         caller.AsSessionOf,
 		},
 		Target: evidence.Target{
-			ARN:                 target.fn.FunctionARN,
-			Account:             target.fn.Account,
-			ResourcePolicy:      target.policy,
-			FunctionURLAuthType: target.urlAuthType,
+			ARN:                  target.fn.FunctionARN,
+			Account:              target.fn.Account,
+			ResourcePolicy:       target.policy,
+			FunctionURLAuthType:  target.urlAuthType,
+			NoFunctionURL:        target.noURL,
+			MissingExecutionRole: target.missingRole,
 		},
 	}
 	ev.Unreadable = f.unreadable
+	ev.Notes = append(ev.Notes, f.notes...)
+	if n := f.versionsNote(); n != "" {
+		ev.Notes = append(ev.Notes, n)
+	}
+	switch caller.Kind {
+	case RoleCaller:
+		ev.Notes = append(ev.Notes, "diagnosed as a session of "+caller.AsSessionOf+" named "+SessionName+
+			" without a session policy: a role calls nothing itself, its sessions do")
+	case FederatedCaller:
+		// GetFederationToken's caller and its session policy are recorded
+		// nowhere IAM can read: the session's permissions (the user's
+		// policies intersected with the session policy) are not known.
+		ev.Caller.SessionPoliciesUnknown = true
+		ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{
+			Layer: policy.LayerIdentity,
+			What:  "the IAM user behind federated user " + caller.Name + " (who called sts:GetFederationToken) and its policies",
+		}, evidence.Unreadable{
+			Layer: policy.LayerPermissionsBoundary,
+			What:  "the permissions boundary of the IAM user behind federated user " + caller.Name,
+		})
+		ev.Notes = append(ev.Notes, "the IAM user behind "+caller.Principal+" is recorded only in CloudTrail (the sts:GetFederationToken event): IAM cannot name it")
+	}
 	close(fetched)
 	if simDone != nil {
 		out := <-simDone
@@ -130,10 +187,10 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			return nil, out.err
 		}
 	}
-	if caller.Kind == SessionCaller {
-		// Session policies are passed to sts:AssumeRole and stored nowhere
-		// IAM can read them back.
-		ev.Notes = append(ev.Notes, "session policies of "+caller.Principal+" cannot be read from the account; none are assumed")
+	if caller.Kind == SessionCaller || caller.Kind == FederatedCaller {
+		// Session policies are passed to sts:AssumeRole or
+		// GetFederationToken and stored nowhere IAM can read them back.
+		ev.Notes = append(ev.Notes, "session policies of "+caller.Principal+" cannot be read from the account")
 		ev.Caller.SessionPoliciesUnknown = true
 	}
 	return ev, nil
@@ -144,79 +201,175 @@ type targetEvidence struct {
 	fn          Target
 	policy      *evidence.NamedPolicy
 	urlAuthType string
+	// noURL: GetFunctionUrlConfig answered ResourceNotFound.
+	noURL bool
+	// missingRole is the execution role's ARN when GetRole answered
+	// NoSuchEntity.
+	missingRole string
+}
+
+// targetReads are the optional reads of the target side.
+type targetReads struct {
+	// url reads the function URL's configuration.
+	url bool
+	// role reads the execution role, to tell a function that cannot run.
+	role bool
 }
 
 // targetEvidence reads the function configuration and, concurrently, the
 // resource policy for the requested qualifier (and the function URL config
-// when the action is lambda:InvokeFunctionUrl). Lambda keeps a separate
-// policy per version and alias, so the qualifier goes to GetPolicy too.
-func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL bool) (targetEvidence, error) {
+// when reads.url). Lambda keeps a separate policy per version and alias,
+// so the qualifier goes to GetPolicy too.
+//
+// The full policy (lambda:GetResourcePolicy) needs the qualified ARN: for
+// a target given as an ARN it is read in the first round, and GetPolicy
+// only when it did not answer; for a target given by name it is read once
+// GetFunctionConfiguration has named the ARN, and GetPolicy in the first
+// round, so that its answer is at hand whichever of the two answers.
+func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, reads targetReads) (targetEvidence, error) {
 	side := f.target
-	name := aws.String(ref.apiName(side.Region))
-	var qualifier *string
-	if ref.qualifier != "" {
-		qualifier = aws.String(ref.qualifier)
-	}
 	var (
 		te targetEvidence
 		g  group
+		// full is GetResourcePolicy's answer; permissions GetPolicy's, and
+		// refused its refusal, which matters only when there is no full
+		// answer.
+		full, permissions *evidence.NamedPolicy
+		refused           error
+		policyReads       sync.WaitGroup
 	)
-	var full *evidence.NamedPolicy
-	g.Go(func() (err error) {
-		te.fn, err = f.functionConfig(ctx, side, ref)
+	getPolicy := func() error {
+		var err error
+		permissions, refused, err = f.functionPolicy(ctx, side, ref)
+		return err
+	}
+	policyReads.Add(1)
+	if ref.arnKnown() {
+		g.Go(func() error {
+			defer policyReads.Done()
+			if full = f.fullResourcePolicy(ctx, side, ref, ref.target(side.Region).ResourceARN()); full != nil {
+				return nil
+			}
+			return getPolicy()
+		})
+	} else {
+		policyReads.Add(1)
+		g.Go(func() error {
+			defer policyReads.Done()
+			return getPolicy()
+		})
+	}
+	g.Go(func() error {
+		fullRead := false
+		defer func() {
+			if !fullRead && !ref.arnKnown() {
+				policyReads.Done()
+			}
+		}()
+		var role string
+		var err error
+		te.fn, role, err = f.functionConfig(ctx, side, ref)
 		if err != nil {
 			return err
 		}
 		f.early.announceTarget(te.fn)
-		full = f.fullResourcePolicy(ctx, side, ref, te.fn.ResourceARN())
-		return nil
+		var sub group
+		if !ref.arnKnown() {
+			fullRead = true
+			sub.Go(func() error {
+				defer policyReads.Done()
+				full = f.fullResourcePolicy(ctx, side, ref, te.fn.ResourceARN())
+				return nil
+			})
+		}
+		if reads.role {
+			sub.Go(func() error {
+				te.missingRole = f.missingRole(ctx, role)
+				return nil
+			})
+		}
+		return sub.Wait()
 	})
+	// The resource policy is settled when its reads are: GetResourcePolicy
+	// wins where it answered (it returns the whole JSON policy, Deny
+	// statements and any condition included; GetPolicy the permissions
+	// added with AddPermission), and a refused GetPolicy leaves nothing
+	// unread then.
+	var settleErr error
 	g.Go(func() error {
-		out, err := do(ctx, f.lim, func() (*lambda.GetPolicyOutput, error) {
-			return side.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: name, Qualifier: qualifier}, inRegion(side, ref))
-		})
-		if isNotFound(err) {
-			// 404 means the function (or qualifier) has no resource policy;
-			// a missing function is reported by GetFunctionConfiguration.
-			return nil
+		policyReads.Wait()
+		te.policy = cmp.Or(full, permissions)
+		if full == nil {
+			settleErr = f.tolerate(refused, policy.LayerResource, "the resource policy of function "+ref.display())
 		}
-		if err != nil {
-			return f.tolerate(callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err),
-				policy.LayerResource, "the resource policy of function "+ref.display())
-		}
-		doc, err := decodeDocument(aws.ToString(out.Policy))
-		if err != nil {
-			return &CallError{Action: "lambda:GetPolicy", Resource: "resource policy of function " + ref.display(), Err: err}
-		}
-		te.policy = &evidence.NamedPolicy{Name: ref.display(), Document: doc}
-		return nil
+		f.early.announcePolicy(te.policy)
+		return settleErr
 	})
-	if wantURL {
+	if reads.url {
 		g.Go(func() error {
-			out, err := do(ctx, f.lim, func() (*lambda.GetFunctionUrlConfigOutput, error) {
+			name, qualifier := ref.apiParams(side.Region)
+			out, err := do(ctx, f.lim, leaf, func() (*lambda.GetFunctionUrlConfigOutput, error) {
 				return side.Lambda.GetFunctionUrlConfig(ctx, &lambda.GetFunctionUrlConfigInput{FunctionName: name, Qualifier: qualifier}, inRegion(side, ref))
 			})
 			if isNotFound(err) {
-				return nil // no function URL
+				// No URL for this qualifier (a missing function is
+				// reported by GetFunctionConfiguration).
+				te.noURL = true
+				f.early.announceURL("")
+				return nil
 			}
 			if err != nil {
 				return callError("lambda:GetFunctionUrlConfig", "function URL of "+ref.display(), err)
 			}
 			te.urlAuthType = string(out.AuthType)
+			f.early.announceURL(te.urlAuthType)
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
 		return targetEvidence{}, err
 	}
-	if full != nil {
-		// GetResourcePolicy returns the whole JSON policy (Deny statements
-		// and any condition included), GetPolicy the permissions added with
-		// AddPermission: where both answer, the full one is the one AWS
-		// evaluates.
-		te.policy = full
-	}
 	return te, nil
+}
+
+// functionPolicy reads the permissions of the function's resource policy
+// with lambda:GetPolicy: nil when there are none (404), and the refusal
+// apart, since GetResourcePolicy may have answered instead.
+func (f *fetcher) functionPolicy(ctx context.Context, side Side, ref functionRef) (*evidence.NamedPolicy, error, error) {
+	name, qualifier := ref.apiParams(side.Region)
+	out, err := do(ctx, f.lim, leaf, func() (*lambda.GetPolicyOutput, error) {
+		return side.Lambda.GetPolicy(ctx, &lambda.GetPolicyInput{FunctionName: name, Qualifier: qualifier}, inRegion(side, ref))
+	})
+	if isNotFound(err) {
+		// 404 means the function (or qualifier) has no resource policy;
+		// a missing function is reported by GetFunctionConfiguration.
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, callError("lambda:GetPolicy", "resource policy of function "+ref.display(), err), nil
+	}
+	doc, err := decodeDocument(aws.ToString(out.Policy))
+	if err != nil {
+		return nil, nil, &CallError{Action: "lambda:GetPolicy", Resource: "resource policy of function " + ref.display(), Err: err}
+	}
+	return &evidence.NamedPolicy{Name: ref.display(), Document: doc}, nil, nil
+}
+
+// missingRole reads the target function's execution role and returns its
+// ARN when IAM answers that it does not exist: the function cannot run.
+// Any other answer, a refusal included, says nothing about the call and
+// leaves it "".
+func (f *fetcher) missingRole(ctx context.Context, roleARN string) string {
+	a, ok := parseARN(roleARN)
+	_, name, isRole := parseEntityPath(a.Resource)
+	if !ok || !isRole {
+		return ""
+	}
+	_, err := f.getRole(ctx, true, name, leaf)
+	if isNotFound(err) {
+		return roleARN
+	}
+	return ""
 }
 
 // fullResourcePolicy reads the function's resource-based policy with the
@@ -224,7 +377,7 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, wantURL b
 // endpoints that do not offer it, or refuse it, leave GetPolicy's answer to
 // stand: this read never fails the diagnosis.
 func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functionRef, arn string) *evidence.NamedPolicy {
-	out, err := do(ctx, f.lim, func() (*lambda.GetResourcePolicyOutput, error) {
+	out, err := do(ctx, f.lim, unlocks, func() (*lambda.GetResourcePolicyOutput, error) {
 		return side.Lambda.GetResourcePolicy(ctx, &lambda.GetResourcePolicyInput{ResourceArn: aws.String(arn)}, inRegion(side, ref))
 	})
 	if err != nil || aws.ToString(out.Policy) == "" {
@@ -239,10 +392,7 @@ func (f *fetcher) fullResourcePolicy(ctx context.Context, side Side, ref functio
 
 // actionOrDefault trims the action and defaults it to DefaultAction.
 func actionOrDefault(action string) string {
-	if strings.TrimSpace(action) == "" {
-		return DefaultAction
-	}
-	return strings.TrimSpace(action)
+	return cmp.Or(strings.TrimSpace(action), DefaultAction)
 }
 
 func copyContext(c evidence.ContextValues) evidence.ContextValues {

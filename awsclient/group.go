@@ -3,6 +3,7 @@ package awsclient
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 )
 
@@ -82,21 +83,78 @@ func errorRank(err error) int {
 	}
 }
 
-// limiter bounds the number of AWS calls in flight, so that a user in many
-// groups does not trip IAM's request throttling.
-type limiter chan struct{}
+// priority orders the calls waiting for a slot of the limiter.
+type priority int
 
-func newLimiter(n int) limiter { return make(limiter, n) }
+const (
+	// leaf calls answer and start nothing: inline policy documents, policy
+	// versions, the function URL, the target's role.
+	leaf priority = iota
+	// unlocks calls start others when they answer (GetFunctionConfiguration,
+	// GetRole, GetUser, the List* calls, GetPolicy): under the cap they go
+	// first, so that the next round starts as early as it can.
+	unlocks
+	priorities
+)
+
+// limiter bounds the number of AWS calls in flight, so that a user in many
+// groups does not trip IAM's request throttling. A call that finds every
+// slot taken waits in the queue of its priority; a freed slot goes to the
+// oldest call of the highest priority.
+type limiter struct {
+	mu    sync.Mutex
+	free  int
+	queue [priorities][]chan struct{}
+}
+
+func newLimiter(n int) *limiter { return &limiter{free: n} }
+
+func (l *limiter) acquire(ctx context.Context, p priority) error {
+	l.mu.Lock()
+	if l.free > 0 {
+		l.free--
+		l.mu.Unlock()
+		return nil
+	}
+	turn := make(chan struct{})
+	l.queue[p] = append(l.queue[p], turn)
+	l.mu.Unlock()
+	select {
+	case <-turn:
+		return nil
+	case <-ctx.Done():
+	}
+	l.mu.Lock()
+	if i := slices.Index(l.queue[p], turn); i >= 0 {
+		l.queue[p] = slices.Delete(l.queue[p], i, i+1)
+		l.mu.Unlock()
+		return ctx.Err()
+	}
+	l.mu.Unlock()
+	l.release() // the slot came with the cancellation: pass it on
+	return ctx.Err()
+}
+
+func (l *limiter) release() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for p := priorities - 1; p >= 0; p-- {
+		if q := l.queue[p]; len(q) > 0 {
+			l.queue[p] = q[1:]
+			close(q[0])
+			return
+		}
+	}
+	l.free++
+}
 
 // do runs one call while holding a slot. Only leaf calls hold a slot, never
 // a function that waits for other calls, so the limiter cannot deadlock.
-func do[T any](ctx context.Context, l limiter, call func() (T, error)) (T, error) {
-	select {
-	case l <- struct{}{}:
-	case <-ctx.Done():
+func do[T any](ctx context.Context, l *limiter, p priority, call func() (T, error)) (T, error) {
+	if err := l.acquire(ctx, p); err != nil {
 		var zero T
-		return zero, ctx.Err()
+		return zero, err
 	}
-	defer func() { <-l }()
+	defer l.release()
 	return call()
 }

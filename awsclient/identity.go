@@ -3,7 +3,7 @@ package awsclient
 import (
 	"context"
 	"fmt"
-	"strings"
+	"slices"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -14,37 +14,105 @@ import (
 	"github.com/why-denied/why-denied/policy"
 )
 
-// maxCallsInFlight bounds concurrent AWS calls per FetchEvidence. IAM's
-// control plane throttles bursts; eight keeps a typical fetch to its
-// minimum number of sequential rounds without provoking retries.
-const maxCallsInFlight = 8
+// maxCallsInFlight bounds concurrent AWS calls per FetchEvidence. A round
+// must fit under it, or the fetch takes more rounds than its dependencies
+// need: the widest round of a user in 10 groups with 3 managed policies and
+// 2 inline ones each is 41 leaf reads. IAM publishes no read rate; it
+// throttles bursts, and the standard retryer absorbs that within its retry
+// quota: a retry costs 5 of its 500 tokens, returned when the retry
+// succeeds. A call holds its slot through its retries, so at most 48 × 5 =
+// 240 tokens are out at once and every call in flight can be throttled and
+// retried; only calls throttled again and again drain the quota (5 tokens
+// each), until the retryer gives up rather than feed a retry storm.
+// TestThrottledAtFullConcurrency throttles every call of the two widest
+// rounds of that user and gets the same evidence.
+const maxCallsInFlight = 48
 
 // listPageSize is the largest page IAM's List* calls allow, so that the
 // usual entity needs a single page (one round trip) per list.
 const listPageSize = 1000
 
-// fetcher reads the evidence of one request. It holds the limiter and a
-// cache of managed policies, which a user and its groups often share.
+// fetcher reads the evidence of one request. It holds the limiter and the
+// reads made once whoever asks: managed policies (a user and its groups
+// often share them) and roles (the caller's role is often the target's
+// execution role).
 type fetcher struct {
 	caller, target Side
-	lim            limiter
+	// shared: the two sides read one account with one set of clients.
+	shared bool
+	lim    *limiter
 
 	mu         sync.Mutex
-	managed    map[string]*managedEntry
+	managed    map[string]*once[evidence.NamedPolicy]
+	roles      map[string]*once[*iam.GetRoleOutput]
 	unreadable []evidence.Unreadable
+	notes      []string
+	// versions, when set, lists the default version of the account's
+	// attached managed policies (iam:ListPolicies), read in the first round.
+	versions *once[map[string]iamtypes.Policy]
 	// early, when set, is told the inputs of the simulator as soon as
 	// they are known.
 	early *early
 }
 
-type managedEntry struct {
-	done   chan struct{}
-	policy evidence.NamedPolicy
-	err    error
+func (c *Client) newFetcher() *fetcher {
+	return &fetcher{
+		caller: c.caller, target: c.target, shared: c.shared, lim: newLimiter(maxCallsInFlight),
+		managed: map[string]*once[evidence.NamedPolicy]{}, roles: map[string]*once[*iam.GetRoleOutput]{},
+	}
 }
 
-func (c *Client) newFetcher() *fetcher {
-	return &fetcher{caller: c.caller, target: c.target, lim: newLimiter(maxCallsInFlight), managed: map[string]*managedEntry{}}
+// once is a read made once per fetch: the first to ask makes it, the others
+// wait for its answer.
+type once[T any] struct {
+	done chan struct{}
+	v    T
+	err  error
+}
+
+// onceFor returns the entry of key in m and whether the caller must make
+// the read (then it closes done when finished).
+func onceFor[T any](mu *sync.Mutex, m map[string]*once[T], key string) (*once[T], bool) {
+	mu.Lock()
+	defer mu.Unlock()
+	if e, ok := m[key]; ok {
+		return e, false
+	}
+	e := &once[T]{done: make(chan struct{})}
+	m[key] = e
+	return e, true
+}
+
+// wait returns the read's answer once made.
+func (e *once[T]) wait(ctx context.Context) (T, error) {
+	select {
+	case <-e.done:
+		return e.v, e.err
+	case <-ctx.Done():
+		var zero T
+		return zero, ctx.Err()
+	}
+}
+
+// getRole reads a role once per fetch and account. target says which
+// side's clients read it.
+func (f *fetcher) getRole(ctx context.Context, target bool, name string, p priority) (*iam.GetRoleOutput, error) {
+	side, key := f.caller, "caller/"+name
+	if target {
+		side = f.target
+		if !f.shared {
+			key = "target/" + name
+		}
+	}
+	e, first := onceFor(&f.mu, f.roles, key)
+	if !first {
+		return e.wait(ctx)
+	}
+	defer close(e.done)
+	e.v, e.err = do(ctx, f.lim, p, func() (*iam.GetRoleOutput, error) {
+		return side.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
+	})
+	return e.v, e.err
 }
 
 // identity is what IAM says about the role or user whose policies apply.
@@ -60,16 +128,16 @@ type identity struct {
 // attached policies and permissions boundary. The three first calls only
 // need the role name, so they start together: GetRole, ListRolePolicies and
 // ListAttachedRolePolicies; their follow-ups start as soon as each answers.
-func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool) (identity, error) {
+// onRole, when set, is told the role as soon as GetRole answers: the
+// simulator needs its ARN and tags, not its policies.
+func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool, onRole func(identity)) (identity, error) {
 	var (
 		id              identity
 		inline, managed []evidence.NamedPolicy
 		g               group
 	)
 	g.Go(func() error {
-		out, err := do(ctx, f.lim, func() (*iam.GetRoleOutput, error) {
-			return f.caller.IAM.GetRole(ctx, &iam.GetRoleInput{RoleName: &name})
-		})
+		out, err := f.getRole(ctx, false, name, unlocks)
 		if err != nil {
 			err = entityError("role", name, "iam:GetRole", err)
 			if withPolicies {
@@ -80,25 +148,39 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 			return err
 		}
 		id.arn, id.path, id.tags = aws.ToString(out.Role.Arn), aws.ToString(out.Role.Path), tagMap(out.Role.Tags)
-		f.early.announceEntity(id.arn)
+		if onRole != nil {
+			onRole(id)
+		}
 		if withPolicies {
 			id.boundary, err = f.boundary(ctx, out.Role.PermissionsBoundary, "role "+name)
 		}
 		return err
 	})
 	if withPolicies {
-		g.Go(func() (err error) {
-			inline, err = f.roleInlinePolicies(ctx, name)
+		g.Go(func() error {
+			names, err := allPages(ctx, f.lim, iam.NewListRolePoliciesPaginator(f.caller.IAM, &iam.ListRolePoliciesInput{RoleName: &name, MaxItems: aws.Int32(listPageSize)}),
+				func(o *iam.ListRolePoliciesOutput) []string { return o.PolicyNames })
+			if err == nil {
+				inline, err = f.inlinePolicies(ctx, names, "", "iam:GetRolePolicy", "role "+name, func(pol string) (*string, error) {
+					out, err := f.caller.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &name, PolicyName: &pol})
+					if err != nil {
+						return nil, entityError("role", name, "iam:GetRolePolicy", err)
+					}
+					return out.PolicyDocument, nil
+				})
+			} else {
+				err = entityError("role", name, "iam:ListRolePolicies", err)
+			}
 			return f.tolerate(err, policy.LayerIdentity, "the inline policies of role "+name)
 		})
-		g.Go(func() (err error) {
-			managed, err = f.attachedPolicies(ctx, "role "+name, "iam:ListAttachedRolePolicies", "", func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
-				out, err := f.caller.IAM.ListAttachedRolePolicies(ctx, &iam.ListAttachedRolePoliciesInput{RoleName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-				if err != nil {
-					return nil, nil, entityError("role", name, "iam:ListAttachedRolePolicies", err)
-				}
-				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
-			})
+		g.Go(func() error {
+			attached, err := allPages(ctx, f.lim, iam.NewListAttachedRolePoliciesPaginator(f.caller.IAM, &iam.ListAttachedRolePoliciesInput{RoleName: &name, MaxItems: aws.Int32(listPageSize)}),
+				func(o *iam.ListAttachedRolePoliciesOutput) []iamtypes.AttachedPolicy { return o.AttachedPolicies })
+			if err == nil {
+				managed, err = f.attachedPolicies(ctx, "role "+name, "", attached)
+			} else {
+				err = entityError("role", name, "iam:ListAttachedRolePolicies", err)
+			}
 			return f.tolerate(err, policy.LayerIdentity, "the managed policies attached to role "+name)
 		})
 	}
@@ -109,44 +191,31 @@ func (f *fetcher) fetchRole(ctx context.Context, name string, withPolicies bool)
 	return id, nil
 }
 
-func (f *fetcher) roleInlinePolicies(ctx context.Context, role string) ([]evidence.NamedPolicy, error) {
-	names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
-		out, err := f.caller.IAM.ListRolePolicies(ctx, &iam.ListRolePoliciesInput{RoleName: &role, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-		if err != nil {
-			return nil, nil, entityError("role", role, "iam:ListRolePolicies", err)
-		}
-		return out.PolicyNames, nextMarker(out.IsTruncated, out.Marker), nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	return f.inlinePolicies(ctx, names, "", "iam:GetRolePolicy", "role "+role, func(name string) (*string, error) {
-		out, err := f.caller.IAM.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: &role, PolicyName: &name})
-		if err != nil {
-			return nil, entityError("role", role, "iam:GetRolePolicy", err)
-		}
-		return out.PolicyDocument, nil
-	})
-}
-
 // fetchUser reads a user and, when withPolicies is set, its inline and
 // attached policies, its boundary, and the inline and attached policies of
-// every group it belongs to (group policies apply to their members).
-func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool) (identity, error) {
+// every group it belongs to (group policies apply to their members). A
+// refused read becomes unreadable evidence, as for a role.
+func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool, onUser func(identity)) (identity, error) {
 	var (
 		id                          identity
 		inline, managed, fromGroups []evidence.NamedPolicy
 		g                           group
 	)
 	g.Go(func() error {
-		out, err := do(ctx, f.lim, func() (*iam.GetUserOutput, error) {
+		out, err := do(ctx, f.lim, unlocks, func() (*iam.GetUserOutput, error) {
 			return f.caller.IAM.GetUser(ctx, &iam.GetUserInput{UserName: &name})
 		})
 		if err != nil {
-			return entityError("user", name, "iam:GetUser", err)
+			err = entityError("user", name, "iam:GetUser", err)
+			if withPolicies {
+				return f.tolerate(err, policy.LayerPermissionsBoundary, "user "+name+" (its permissions boundary, path and tags)")
+			}
+			return err
 		}
 		id.arn, id.path, id.tags = aws.ToString(out.User.Arn), aws.ToString(out.User.Path), tagMap(out.User.Tags)
-		f.early.announceEntity(id.arn)
+		if onUser != nil {
+			onUser(id)
+		}
 		if withPolicies {
 			id.boundary, err = f.boundary(ctx, out.User.PermissionsBoundary, "user "+name)
 		}
@@ -154,34 +223,30 @@ func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool)
 	})
 	if withPolicies {
 		g.Go(func() error {
-			names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
-				out, err := f.caller.IAM.ListUserPolicies(ctx, &iam.ListUserPoliciesInput{UserName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-				if err != nil {
-					return nil, nil, entityError("user", name, "iam:ListUserPolicies", err)
-				}
-				return out.PolicyNames, nextMarker(out.IsTruncated, out.Marker), nil
-			})
-			if err != nil {
-				return err
+			names, err := allPages(ctx, f.lim, iam.NewListUserPoliciesPaginator(f.caller.IAM, &iam.ListUserPoliciesInput{UserName: &name, MaxItems: aws.Int32(listPageSize)}),
+				func(o *iam.ListUserPoliciesOutput) []string { return o.PolicyNames })
+			if err == nil {
+				inline, err = f.inlinePolicies(ctx, names, "", "iam:GetUserPolicy", "user "+name, func(pol string) (*string, error) {
+					out, err := f.caller.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: &name, PolicyName: &pol})
+					if err != nil {
+						return nil, entityError("user", name, "iam:GetUserPolicy", err)
+					}
+					return out.PolicyDocument, nil
+				})
+			} else {
+				err = entityError("user", name, "iam:ListUserPolicies", err)
 			}
-			inline, err = f.inlinePolicies(ctx, names, "", "iam:GetUserPolicy", "user "+name, func(policy string) (*string, error) {
-				out, err := f.caller.IAM.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: &name, PolicyName: &policy})
-				if err != nil {
-					return nil, entityError("user", name, "iam:GetUserPolicy", err)
-				}
-				return out.PolicyDocument, nil
-			})
-			return err
+			return f.tolerate(err, policy.LayerIdentity, "the inline policies of user "+name)
 		})
-		g.Go(func() (err error) {
-			managed, err = f.attachedPolicies(ctx, "user "+name, "iam:ListAttachedUserPolicies", "", func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
-				out, err := f.caller.IAM.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-				if err != nil {
-					return nil, nil, entityError("user", name, "iam:ListAttachedUserPolicies", err)
-				}
-				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
-			})
-			return err
+		g.Go(func() error {
+			attached, err := allPages(ctx, f.lim, iam.NewListAttachedUserPoliciesPaginator(f.caller.IAM, &iam.ListAttachedUserPoliciesInput{UserName: &name, MaxItems: aws.Int32(listPageSize)}),
+				func(o *iam.ListAttachedUserPoliciesOutput) []iamtypes.AttachedPolicy { return o.AttachedPolicies })
+			if err == nil {
+				managed, err = f.attachedPolicies(ctx, "user "+name, "", attached)
+			} else {
+				err = entityError("user", name, "iam:ListAttachedUserPolicies", err)
+			}
+			return f.tolerate(err, policy.LayerIdentity, "the managed policies attached to user "+name)
 		})
 		g.Go(func() (err error) {
 			fromGroups, err = f.userGroupPolicies(ctx, name)
@@ -191,64 +256,50 @@ func (f *fetcher) fetchUser(ctx context.Context, name string, withPolicies bool)
 	if err := g.Wait(); err != nil {
 		return identity{}, err
 	}
-	id.policies = append(append(inline, managed...), fromGroups...)
+	id.policies = readPolicies(append(append(inline, managed...), fromGroups...))
 	return id, nil
 }
 
 // userGroupPolicies reads the policies of each of the user's groups,
 // labelled "group/NAME/POLICY", in the order IAM lists the groups.
 func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]evidence.NamedPolicy, error) {
-	var groups []string
-	var marker *string
-	for {
-		out, err := do(ctx, f.lim, func() (*iam.ListGroupsForUserOutput, error) {
-			return f.caller.IAM.ListGroupsForUser(ctx, &iam.ListGroupsForUserInput{UserName: &user, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-		})
-		if err != nil {
-			return nil, entityError("user", user, "iam:ListGroupsForUser", err)
-		}
-		for _, gr := range out.Groups {
-			groups = append(groups, aws.ToString(gr.GroupName))
-		}
-		if marker = nextMarker(out.IsTruncated, out.Marker); marker == nil {
-			break
-		}
+	groups, err := allPages(ctx, f.lim, iam.NewListGroupsForUserPaginator(f.caller.IAM, &iam.ListGroupsForUserInput{UserName: &user, MaxItems: aws.Int32(listPageSize)}),
+		func(o *iam.ListGroupsForUserOutput) []iamtypes.Group { return o.Groups })
+	if err != nil {
+		return nil, f.tolerate(entityError("user", user, "iam:ListGroupsForUser", err), policy.LayerIdentity, "the groups of user "+user+" (their policies)")
 	}
 	perGroup := make([][]evidence.NamedPolicy, len(groups))
 	var g group
-	for i, name := range groups {
+	for i, gr := range groups {
+		name := aws.ToString(gr.GroupName)
 		label := "group/" + name + "/"
 		var inline, managed []evidence.NamedPolicy
 		var sub group
 		sub.Go(func() error {
-			names, err := f.listNames(ctx, func(marker *string) ([]string, *string, error) {
-				out, err := f.caller.IAM.ListGroupPolicies(ctx, &iam.ListGroupPoliciesInput{GroupName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-				if err != nil {
-					return nil, nil, entityError("group", name, "iam:ListGroupPolicies", err)
-				}
-				return out.PolicyNames, nextMarker(out.IsTruncated, out.Marker), nil
-			})
-			if err != nil {
-				return err
+			names, err := allPages(ctx, f.lim, iam.NewListGroupPoliciesPaginator(f.caller.IAM, &iam.ListGroupPoliciesInput{GroupName: &name, MaxItems: aws.Int32(listPageSize)}),
+				func(o *iam.ListGroupPoliciesOutput) []string { return o.PolicyNames })
+			if err == nil {
+				inline, err = f.inlinePolicies(ctx, names, label, "iam:GetGroupPolicy", "group "+name, func(pol string) (*string, error) {
+					out, err := f.caller.IAM.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: &name, PolicyName: &pol})
+					if err != nil {
+						return nil, entityError("group", name, "iam:GetGroupPolicy", err)
+					}
+					return out.PolicyDocument, nil
+				})
+			} else {
+				err = entityError("group", name, "iam:ListGroupPolicies", err)
 			}
-			inline, err = f.inlinePolicies(ctx, names, label, "iam:GetGroupPolicy", "group "+name, func(policy string) (*string, error) {
-				out, err := f.caller.IAM.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: &name, PolicyName: &policy})
-				if err != nil {
-					return nil, entityError("group", name, "iam:GetGroupPolicy", err)
-				}
-				return out.PolicyDocument, nil
-			})
-			return err
+			return f.tolerate(err, policy.LayerIdentity, "the inline policies of group "+name)
 		})
-		sub.Go(func() (err error) {
-			managed, err = f.attachedPolicies(ctx, "group "+name, "iam:ListAttachedGroupPolicies", label, func(marker *string) ([]iamtypes.AttachedPolicy, *string, error) {
-				out, err := f.caller.IAM.ListAttachedGroupPolicies(ctx, &iam.ListAttachedGroupPoliciesInput{GroupName: &name, Marker: marker, MaxItems: aws.Int32(listPageSize)})
-				if err != nil {
-					return nil, nil, entityError("group", name, "iam:ListAttachedGroupPolicies", err)
-				}
-				return out.AttachedPolicies, nextMarker(out.IsTruncated, out.Marker), nil
-			})
-			return err
+		sub.Go(func() error {
+			attached, err := allPages(ctx, f.lim, iam.NewListAttachedGroupPoliciesPaginator(f.caller.IAM, &iam.ListAttachedGroupPoliciesInput{GroupName: &name, MaxItems: aws.Int32(listPageSize)}),
+				func(o *iam.ListAttachedGroupPoliciesOutput) []iamtypes.AttachedPolicy { return o.AttachedPolicies })
+			if err == nil {
+				managed, err = f.attachedPolicies(ctx, "group "+name, label, attached)
+			} else {
+				err = entityError("group", name, "iam:ListAttachedGroupPolicies", err)
+			}
+			return f.tolerate(err, policy.LayerIdentity, "the managed policies attached to group "+name)
 		})
 		g.Go(func() error {
 			if err := sub.Wait(); err != nil {
@@ -261,34 +312,27 @@ func (f *fetcher) userGroupPolicies(ctx context.Context, user string) ([]evidenc
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	var all []evidence.NamedPolicy
-	for _, p := range perGroup {
-		all = append(all, p...)
-	}
-	return all, nil
+	return slices.Concat(perGroup...), nil
 }
 
-// listNames collects every page of a List*Policies call.
-func (f *fetcher) listNames(ctx context.Context, page func(marker *string) ([]string, *string, error)) ([]string, error) {
-	var names []string
-	var marker *string
-	for {
-		type result struct {
-			names []string
-			next  *string
-		}
-		r, err := do(ctx, f.lim, func() (result, error) {
-			n, next, err := page(marker)
-			return result{n, next}, err
-		})
+// pager is what the SDK's IAM paginators have in common.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*iam.Options)) (O, error)
+}
+
+// allPages collects the items of every page, each page one call under the
+// limiter.
+func allPages[O, T any](ctx context.Context, lim *limiter, p pager[O], items func(O) []T) ([]T, error) {
+	var all []T
+	for p.HasMorePages() {
+		out, err := do(ctx, lim, unlocks, func() (O, error) { return p.NextPage(ctx) })
 		if err != nil {
 			return nil, err
 		}
-		names = append(names, r.names...)
-		if marker = r.next; marker == nil {
-			return names, nil
-		}
+		all = append(all, items(out)...)
 	}
+	return all, nil
 }
 
 // inlinePolicies reads the named inline policies concurrently, keeping the
@@ -298,7 +342,7 @@ func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, act
 	var g group
 	for i, name := range names {
 		g.Go(func() error {
-			raw, err := do(ctx, f.lim, func() (*string, error) { return get(name) })
+			raw, err := do(ctx, f.lim, leaf, func() (*string, error) { return get(name) })
 			if err != nil {
 				return f.tolerate(err, policy.LayerIdentity, fmt.Sprintf("inline policy %s of %s", name, owner))
 			}
@@ -313,28 +357,9 @@ func (f *fetcher) inlinePolicies(ctx context.Context, names []string, label, act
 	return out, g.Wait()
 }
 
-// attachedPolicies lists attached managed policies and reads each one's
-// default version, keeping the listed order.
-func (f *fetcher) attachedPolicies(ctx context.Context, owner, listAction, label string, page func(marker *string) ([]iamtypes.AttachedPolicy, *string, error)) ([]evidence.NamedPolicy, error) {
-	var attached []iamtypes.AttachedPolicy
-	var marker *string
-	for {
-		type result struct {
-			policies []iamtypes.AttachedPolicy
-			next     *string
-		}
-		r, err := do(ctx, f.lim, func() (result, error) {
-			p, next, err := page(marker)
-			return result{p, next}, err
-		})
-		if err != nil {
-			return nil, err
-		}
-		attached = append(attached, r.policies...)
-		if marker = r.next; marker == nil {
-			break
-		}
-	}
+// attachedPolicies reads each attached managed policy's default version,
+// keeping the listed order.
+func (f *fetcher) attachedPolicies(ctx context.Context, owner, label string, attached []iamtypes.AttachedPolicy) ([]evidence.NamedPolicy, error) {
 	out := make([]evidence.NamedPolicy, len(attached))
 	var g group
 	for i, a := range attached {
@@ -364,55 +389,6 @@ func (f *fetcher) boundary(ctx context.Context, b *iamtypes.AttachedPermissionsB
 	return &p, nil
 }
 
-// managedPolicy reads a managed policy's default version once per fetch,
-// however many entities attach it. GetPolicy is needed first because only it
-// names the default version.
-func (f *fetcher) managedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error) {
-	f.mu.Lock()
-	e, seen := f.managed[arn]
-	if !seen {
-		e = &managedEntry{done: make(chan struct{})}
-		f.managed[arn] = e
-	}
-	f.mu.Unlock()
-	if seen {
-		select {
-		case <-e.done:
-			return e.policy, e.err
-		case <-ctx.Done():
-			return evidence.NamedPolicy{}, ctx.Err()
-		}
-	}
-	defer close(e.done)
-	e.policy, e.err = f.readManagedPolicy(ctx, arn)
-	return e.policy, e.err
-}
-
-func (f *fetcher) readManagedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error) {
-	pol, err := do(ctx, f.lim, func() (*iam.GetPolicyOutput, error) {
-		return f.caller.IAM.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: &arn})
-	})
-	if err != nil {
-		return evidence.NamedPolicy{}, callError("iam:GetPolicy", "managed policy "+arn, err)
-	}
-	version := aws.ToString(pol.Policy.DefaultVersionId)
-	ver, err := do(ctx, f.lim, func() (*iam.GetPolicyVersionOutput, error) {
-		return f.caller.IAM.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: &arn, VersionId: &version})
-	})
-	if err != nil {
-		return evidence.NamedPolicy{}, callError("iam:GetPolicyVersion", fmt.Sprintf("managed policy %s version %s", arn, version), err)
-	}
-	doc, err := decodeDocument(aws.ToString(ver.PolicyVersion.Document))
-	if err != nil {
-		return evidence.NamedPolicy{}, &CallError{Action: "iam:GetPolicyVersion", Resource: fmt.Sprintf("managed policy %s version %s", arn, version), Err: err}
-	}
-	name := aws.ToString(pol.Policy.PolicyName)
-	if name == "" {
-		name = arn[strings.LastIndex(arn, "/")+1:]
-	}
-	return evidence.NamedPolicy{Name: name, ARN: arn, Document: doc}, nil
-}
-
 // entityError turns IAM's NoSuchEntity into a NotFoundError for the
 // caller's entity, and anything else into a CallError.
 func entityError(kind, name, action string, err error) error {
@@ -420,13 +396,6 @@ func entityError(kind, name, action string, err error) error {
 		return &NotFoundError{Arg: "caller", Kind: kind, Name: name, Err: err}
 	}
 	return callError(action, kind+" "+name, err)
-}
-
-func nextMarker(truncated bool, marker *string) *string {
-	if !truncated || aws.ToString(marker) == "" {
-		return nil
-	}
-	return marker
 }
 
 func tagMap(tags []iamtypes.Tag) map[string]string {

@@ -1,9 +1,14 @@
 package awsclient
 
 import (
+	"cmp"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/why-denied/why-denied/arn"
 )
 
 // CallerKind says what a CALLER argument named.
@@ -20,6 +25,14 @@ const (
 	// SessionCaller is an assumed-role session ARN, as AccessDenied messages
 	// print it.
 	SessionCaller CallerKind = "session"
+	// FederatedCaller is a federated user session ARN
+	// (arn:aws:sts::ACCT:federated-user/NAME), from sts:GetFederationToken.
+	// IAM keeps no record of the user who called GetFederationToken nor of
+	// the session policy passed: neither can be read back.
+	FederatedCaller CallerKind = "federated"
+	// AnonymousCaller is an unauthenticated caller, as a function URL with
+	// auth type NONE sees it: no identity, only the resource policy.
+	AnonymousCaller CallerKind = "anonymous"
 	// UserCaller is an IAM user (user/NAME or a user ARN).
 	UserCaller CallerKind = "user"
 	// ServiceCaller is a service principal such as s3.amazonaws.com, which
@@ -54,17 +67,41 @@ type functionRef struct {
 	partition string
 }
 
-var (
-	// Lambda's FunctionName and Qualifier patterns (API reference).
-	functionNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,64}$`)
-	qualifierPattern    = regexp.MustCompile(`^[a-zA-Z0-9$_-]{1,128}$`)
-	accountPattern      = regexp.MustCompile(`^[0-9]{12}$`)
-	// Service principals: s3.amazonaws.com, events.amazonaws.com,
-	// states.us-east-1.amazonaws.com, s3.amazonaws.com.cn.
-	servicePrincipalPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$`)
-	// IAM role, user and session names.
-	iamNamePattern = regexp.MustCompile(`^[\w+=,.@-]{1,128}$`)
-)
+// Service principals: s3.amazonaws.com, events.amazonaws.com,
+// states.us-east-1.amazonaws.com, s3.amazonaws.com.cn.
+var servicePrincipalPattern = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$`)
+
+// Lambda's FunctionName and Qualifier patterns and IAM's name pattern (API
+// references), as a length and a character class: a regexp with a bounded
+// repeat costs milliseconds to compile at start-up.
+func validFunctionName(s string) bool { return validName(s, 64, "_-") }
+func validQualifier(s string) bool    { return validName(s, 128, "$_-") }
+
+// validIAMName checks role, user and session names: [\w+=,.@-]{1,128}.
+func validIAMName(s string) bool { return validName(s, 128, "_+=,.@-") }
+
+// validName reports whether s has 1 to max characters, each an ASCII letter
+// or digit or one of extra.
+func validName(s string, max int, extra string) bool {
+	if s == "" || len(s) > max {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z') || ('0' <= c && c <= '9') || strings.IndexByte(extra, c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// anonymousCallers are the CALLER spellings of an unauthenticated caller:
+// "*" is how a resource policy names everyone.
+var anonymousCallers = []string{"anonymous", "*"}
+
+// Anonymous is request.caller for an unauthenticated caller.
+const Anonymous = "anonymous"
 
 // parseCaller reads a CALLER argument without calling AWS.
 func parseCaller(input string) (callerRef, error) {
@@ -74,13 +111,15 @@ func parseCaller(input string) (callerRef, error) {
 	}
 	switch {
 	case s == "":
-		return bad("empty; expected a function, role/NAME, user/NAME, an ARN or a service principal")
+		return bad("empty; expected a function, role/NAME, user/NAME, an ARN, a service principal or anonymous")
+	case slices.Contains(anonymousCallers, strings.ToLower(s)):
+		return callerRef{input: input, kind: AnonymousCaller, name: Anonymous}, nil
 	case strings.HasPrefix(s, "arn:"):
-		a, ok := splitARN(s)
+		a, ok := parseARN(s)
 		if !ok {
 			return bad("malformed ARN: expected arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE")
 		}
-		switch a.service {
+		switch a.Service {
 		case "lambda":
 			fn, err := parseFunction("caller", input)
 			if err != nil {
@@ -88,21 +127,23 @@ func parseCaller(input string) (callerRef, error) {
 			}
 			return callerRef{input: input, kind: FunctionCaller, fn: fn, account: fn.account, partition: fn.partition}, nil
 		case "iam":
-			if !accountPattern.MatchString(a.account) || a.region != "" {
+			if !arn.IsAccountID(a.Account) || a.Region != "" {
 				return bad("malformed IAM ARN: expected arn:aws:iam::ACCOUNT:role/NAME or arn:aws:iam::ACCOUNT:user/NAME")
 			}
-			kind, name, ok := parseEntityPath(a.resource)
+			kind, name, ok := parseEntityPath(a.Resource)
 			if !ok {
 				return bad("an IAM caller ARN must name a role (…:role/NAME) or a user (…:user/NAME)")
 			}
-			return callerRef{input: input, kind: kind, name: name, account: a.account, partition: a.partition}, nil
+			return callerRef{input: input, kind: kind, name: name, account: a.Account, partition: a.Partition}, nil
 		case "sts":
-			parts := strings.Split(a.resource, "/")
-			if !accountPattern.MatchString(a.account) || len(parts) != 3 || parts[0] != "assumed-role" ||
-				!iamNamePattern.MatchString(parts[1]) || parts[2] == "" {
-				return bad("an STS caller ARN must be a session: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION")
+			parts := strings.Split(a.Resource, "/")
+			switch {
+			case arn.IsAccountID(a.Account) && len(parts) == 3 && parts[0] == "assumed-role" && validIAMName(parts[1]) && parts[2] != "":
+				return callerRef{input: input, kind: SessionCaller, name: parts[1], session: parts[2], account: a.Account, partition: a.Partition}, nil
+			case arn.IsAccountID(a.Account) && len(parts) == 2 && parts[0] == "federated-user" && validIAMName(parts[1]):
+				return callerRef{input: input, kind: FederatedCaller, name: parts[1], account: a.Account, partition: a.Partition}, nil
 			}
-			return callerRef{input: input, kind: SessionCaller, name: parts[1], session: parts[2], account: a.account, partition: a.partition}, nil
+			return bad("an STS caller ARN must be a session: arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION or arn:aws:sts::ACCOUNT:federated-user/NAME")
 		default:
 			return bad("not a caller: expected a Lambda function, IAM role or user, or assumed-role session ARN")
 		}
@@ -142,7 +183,7 @@ func parseEntityPath(resource string) (CallerKind, string, bool) {
 		return "", "", false
 	}
 	name := rest[strings.LastIndex(rest, "/")+1:]
-	if !iamNamePattern.MatchString(name) {
+	if !validIAMName(name) {
 		return "", "", false
 	}
 	return kind, name, true
@@ -167,22 +208,22 @@ func parseFunction(arg, input string) (functionRef, error) {
 	case s == "":
 		return bad("empty; expected a function name, NAME:QUALIFIER or a function ARN")
 	case strings.HasPrefix(s, "arn:"):
-		a, ok := splitARN(s)
-		if !ok || a.service != "lambda" {
+		a, ok := parseARN(s)
+		if !ok || a.Service != "lambda" {
 			return bad("malformed function ARN: expected arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]")
 		}
-		if a.region == "" || !accountPattern.MatchString(a.account) {
+		if a.Region == "" || !arn.IsAccountID(a.Account) {
 			return bad("a function ARN needs a region and a 12-digit account: arn:aws:lambda:REGION:ACCOUNT:function:NAME")
 		}
 		var ok2 bool
-		if rest, ok2 = strings.CutPrefix(a.resource, "function:"); !ok2 {
+		if rest, ok2 = strings.CutPrefix(a.Resource, "function:"); !ok2 {
 			return bad("not a function ARN: the resource must be function:NAME[:QUALIFIER]")
 		}
-		ref.account, ref.region, ref.partition = a.account, a.region, a.partition
+		ref.account, ref.region, ref.partition = a.Account, a.Region, a.Partition
 	default:
 		parts := strings.SplitN(s, ":", 3)
 		switch {
-		case len(parts) >= 2 && parts[1] == "function" && accountPattern.MatchString(parts[0]):
+		case len(parts) >= 2 && parts[1] == "function" && arn.IsAccountID(parts[0]):
 			ref.account = parts[0]
 			if len(parts) < 3 {
 				return bad("a partial ARN needs a name: ACCOUNT:function:NAME")
@@ -195,10 +236,10 @@ func parseFunction(arg, input string) (functionRef, error) {
 		}
 	}
 	name, qualifier, qualified := strings.Cut(rest, ":")
-	if !functionNamePattern.MatchString(name) {
+	if !validFunctionName(name) {
 		return bad("invalid function name " + strconv.Quote(name) + ": 1 to 64 letters, digits, hyphens or underscores")
 	}
-	if qualified && !qualifierPattern.MatchString(qualifier) {
+	if qualified && !validQualifier(qualifier) {
 		return bad("invalid qualifier " + strconv.Quote(qualifier) + ": expected a version number, an alias or $LATEST")
 	}
 	ref.name, ref.qualifier = name, qualifier
@@ -219,6 +260,33 @@ func (f functionRef) apiName(region string) string {
 	}
 }
 
+// arnKnown reports whether the argument names the function's account, so
+// that its ARN is known before Lambda is asked (a partial ARN's region is
+// the side's).
+func (f functionRef) arnKnown() bool { return f.account != "" }
+
+// target is the function the argument names, as far as the argument says:
+// complete only when arnKnown.
+func (f functionRef) target(region string) Target {
+	region = cmp.Or(f.region, region)
+	return Target{
+		FunctionARN: "arn:" + cmp.Or(f.partition, partitionOf(region)) + ":lambda:" + region + ":" + f.account + ":function:" + f.name,
+		Name:        f.name,
+		Qualifier:   f.qualifier,
+		Account:     f.account,
+		Region:      region,
+	}
+}
+
+// apiParams are the FunctionName and Qualifier to send to Lambda.
+func (f functionRef) apiParams(region string) (name, qualifier *string) {
+	name = aws.String(f.apiName(region))
+	if f.qualifier != "" {
+		qualifier = aws.String(f.qualifier)
+	}
+	return name, qualifier
+}
+
 // display is the function as the user named it, reduced to NAME[:QUALIFIER].
 func (f functionRef) display() string {
 	if f.qualifier != "" {
@@ -227,17 +295,11 @@ func (f functionRef) display() string {
 	return f.name
 }
 
-// arnParts is an ARN split into its six fields.
-type arnParts struct {
-	partition, service, region, account, resource string
-}
-
-func splitARN(s string) (arnParts, bool) {
-	p := strings.SplitN(s, ":", 6)
-	if len(p) != 6 || p[0] != "arn" || p[1] == "" || p[2] == "" || p[5] == "" {
-		return arnParts{}, false
-	}
-	return arnParts{partition: p[1], service: p[2], region: p[3], account: p[4], resource: p[5]}, true
+// parseARN is policy.ParseARN with the fields every ARN has required:
+// partition, service and resource.
+func parseARN(s string) (arn.ARN, bool) {
+	a, ok := arn.Parse(s)
+	return a, ok && a.Partition != "" && a.Service != "" && a.Resource != ""
 }
 
 // partitionOf derives the partition from a region name, for ARNs this

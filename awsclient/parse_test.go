@@ -27,6 +27,10 @@ func TestParseCaller(t *testing.T) {
 		{in: "arn:aws:sts::111111111111:assumed-role/RequestRole/RequestFunction", kind: SessionCaller, name: "RequestRole", account: "111111111111"},
 		{in: " s3.amazonaws.com ", kind: ServiceCaller, name: "s3.amazonaws.com"},
 		{in: "states.us-east-1.amazonaws.com", kind: ServiceCaller, name: "states.us-east-1.amazonaws.com"},
+		{in: "arn:aws:sts::111111111111:federated-user/bob", kind: FederatedCaller, name: "bob", account: "111111111111"},
+		{in: "anonymous", kind: AnonymousCaller, name: "anonymous"},
+		{in: " * ", kind: AnonymousCaller, name: "anonymous"},
+		{in: "function:anonymous", kind: FunctionCaller, fn: "anonymous"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -50,7 +54,8 @@ func TestParseCallerRejects(t *testing.T) {
 		"arn:aws:iam::123:role/R", // short account
 		"arn:aws:iam:us-east-1:111111111111:role/R",     // IAM is global
 		"arn:aws:sts::111111111111:assumed-role/R",      // no session
-		"arn:aws:sts::111111111111:federated-user/bob",  // not a role session
+		"arn:aws:sts::111111111111:federated-user/",     // no name
+		"arn:aws:sts::111111111111:federated-user/a/b",  // not a federated user
 		"arn:aws:lambda:us-east-1:111111111111:layer:x", // not a function
 		"arn:aws",
 		"role/",

@@ -29,7 +29,17 @@ type Caller struct {
 	// Function is the caller function's ARN as Lambda reported it, for
 	// function callers.
 	Function string
+	// AsSessionOf is the role ARN when CALLER named a role: real calls come
+	// from sessions, so Principal is a session of it named SessionName.
+	AsSessionOf string
 }
+
+// SessionName is the session name of the session diagnosed when CALLER
+// names a role: arn:aws:sts::ACCT:assumed-role/NAME/why-denied. A role
+// never calls anything itself; its sessions do, and a resource policy or a
+// NotPrincipal naming the session's ARN treats it differently from the
+// role's ARN.
+const SessionName = "why-denied"
 
 // Target is a resolved TARGET argument.
 type Target struct {
@@ -79,7 +89,7 @@ func (c *Client) ResolveTarget(ctx context.Context, target string) (Target, erro
 	if err != nil {
 		return Target{}, err
 	}
-	t, err := c.newFetcher().functionConfig(ctx, c.target, ref)
+	t, _, err := c.newFetcher().functionConfig(ctx, c.target, ref)
 	return t, c.timedOut(err)
 }
 
@@ -89,9 +99,18 @@ func (c *Client) ResolveTarget(ctx context.Context, target string) (Target, erro
 // caller-side credentials read that account: otherwise GetRole would find
 // nothing, or worse, a same-named role in the wrong account.
 func (f *fetcher) resolveCaller(ctx context.Context, ref callerRef, withPolicies bool) (Caller, identity, error) {
-	if ref.kind == ServiceCaller {
-		f.early.announceEntity("")
+	switch ref.kind {
+	case ServiceCaller:
+		f.early.announceNone("a service principal caller has no IAM role or user to simulate")
 		return Caller{Kind: ServiceCaller, Principal: ref.name, Name: ref.name}, identity{}, nil
+	case AnonymousCaller:
+		f.early.announceNone("an anonymous caller has no IAM role or user to simulate")
+		return Caller{Kind: AnonymousCaller, Principal: Anonymous, Name: Anonymous}, identity{}, nil
+	case FederatedCaller:
+		// Nothing to read: the IAM user who called GetFederationToken is
+		// not recorded in IAM, nor is the session policy it passed.
+		f.early.announceNone("the IAM user behind a federated user session cannot be read from the account")
+		return Caller{Kind: FederatedCaller, Principal: strings.TrimSpace(ref.input), Name: ref.name, Account: ref.account}, identity{}, nil
 	}
 	var (
 		c      Caller
@@ -101,7 +120,7 @@ func (f *fetcher) resolveCaller(ctx context.Context, ref callerRef, withPolicies
 	)
 	if ref.account != "" {
 		g.Go(func() error {
-			out, err := do(ctx, f.lim, func() (*sts.GetCallerIdentityOutput, error) {
+			out, err := do(ctx, f.lim, leaf, func() (*sts.GetCallerIdentityOutput, error) {
 				return f.caller.STS.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
 			})
 			if err != nil {
@@ -140,33 +159,47 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 			return Caller{}, identity{}, err
 		}
 		roleARN := aws.ToString(out.Role)
-		a, ok := splitARN(roleARN)
-		_, roleName, isRole := parseEntityPath(a.resource)
+		a, ok := parseARN(roleARN)
+		_, roleName, isRole := parseEntityPath(a.Resource)
 		if !ok || !isRole {
 			return Caller{}, identity{}, &CallError{Action: "lambda:GetFunctionConfiguration", Resource: "function " + ref.fn.display(),
 				Err: fmt.Errorf("execution role %q is not a role ARN", roleARN)}
 		}
-		f.early.announceEntity(roleARN)
 		fnName := aws.ToString(out.FunctionName)
 		if fnName == "" || strings.HasPrefix(fnName, "arn:") {
 			fnName = ref.fn.name
 		}
-		id, err := f.fetchRole(ctx, roleName, withPolicies)
+		// A function runs as its execution role's session, named after the
+		// function (Lambda developer guide, "execution role").
+		principal := "arn:" + a.Partition + ":sts::" + a.Account + ":assumed-role/" + roleName + "/" + fnName
+		id, err := f.fetchRole(ctx, roleName, withPolicies, func(id identity) { f.early.announce(principal, id) })
+		if nf, ok := errors.AsType[*NotFoundError](err); ok && nf.Kind == "role" {
+			// The user named the function, not the role: say what is wrong
+			// with the function.
+			return Caller{}, identity{}, &NotFoundError{Arg: "caller", Kind: "role", Name: roleName, ExecutionRoleOf: fnName, Err: nf.Err}
+		}
 		if err != nil {
 			return Caller{}, identity{}, err
 		}
 		return Caller{
-			Kind: FunctionCaller,
-			// A function runs as its execution role's session, named after
-			// the function (Lambda developer guide, "execution role").
-			Principal: "arn:" + a.partition + ":sts::" + a.account + ":assumed-role/" + roleName + "/" + fnName,
+			Kind:      FunctionCaller,
+			Principal: principal,
 			ARN:       cmp.Or(id.arn, roleARN),
 			Name:      roleName,
-			Account:   a.account,
+			Account:   a.Account,
 			Function:  aws.ToString(out.FunctionArn),
 		}, id, nil
 	case RoleCaller, SessionCaller:
-		id, err := f.fetchRole(ctx, ref.name, withPolicies)
+		// For a role, the session is named SessionName; its account is the
+		// role's, known from the ARN given or from GetRole.
+		sessionOf := func(roleARN string) string {
+			if ref.kind == SessionCaller {
+				return strings.TrimSpace(ref.input)
+			}
+			a, _ := parseARN(roleARN)
+			return "arn:" + a.Partition + ":sts::" + a.Account + ":assumed-role/" + ref.name + "/" + SessionName
+		}
+		id, err := f.fetchRole(ctx, ref.name, withPolicies, func(id identity) { f.early.announce(sessionOf(id.arn), id) })
 		if err != nil {
 			return Caller{}, identity{}, err
 		}
@@ -177,21 +210,39 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 				return Caller{}, identity{}, &CallError{Action: "iam:GetRole", Resource: "role " + ref.name,
 					Err: errors.New("AccessDenied: the role's account cannot be known without it; pass the role ARN")}
 			}
-			id.arn = "arn:" + cmp.Or(ref.partition, "aws") + ":iam::" + ref.account + ":role/" + ref.name
+			id.arn = ref.entityARN("role")
 		}
-		principal := id.arn
-		if ref.kind == SessionCaller {
-			principal = strings.TrimSpace(ref.input)
+		c := Caller{Kind: ref.kind, Principal: sessionOf(id.arn), ARN: id.arn, Name: ref.name, Account: accountOf(id.arn)}
+		if ref.kind == RoleCaller {
+			c.AsSessionOf = id.arn
 		}
-		return Caller{Kind: ref.kind, Principal: principal, ARN: id.arn, Name: ref.name, Account: accountOf(id.arn)}, id, nil
+		return c, id, nil
 	case UserCaller:
-		id, err := f.fetchUser(ctx, ref.name, withPolicies)
+		id, err := f.fetchUser(ctx, ref.name, withPolicies, func(id identity) { f.early.announce(id.arn, id) })
 		if err != nil {
 			return Caller{}, identity{}, err
+		}
+		if id.arn == "" {
+			// GetUser was refused: as for a role, the ARN given names it.
+			if ref.account == "" {
+				return Caller{}, identity{}, &CallError{Action: "iam:GetUser", Resource: "user " + ref.name,
+					Err: errors.New("AccessDenied: the user's account cannot be known without it; pass the user ARN")}
+			}
+			id.arn = ref.entityARN("user")
 		}
 		return Caller{Kind: UserCaller, Principal: id.arn, ARN: id.arn, Name: ref.name, Account: accountOf(id.arn)}, id, nil
 	}
 	return Caller{}, identity{}, &InputError{Arg: "caller", Value: ref.input, Reason: "unsupported caller form"}
+}
+
+// entityARN is the role or user ARN a caller given by ARN names: the ARN
+// itself (with its path) for a role or user ARN, the role ARN without path
+// for a session, which AWS does not need to match it by ARN.
+func (ref callerRef) entityARN(kind string) string {
+	if ref.kind != SessionCaller {
+		return strings.TrimSpace(ref.input)
+	}
+	return "arn:" + cmp.Or(ref.partition, "aws") + ":iam::" + ref.account + ":" + kind + "/" + ref.name
 }
 
 // getFunction reads a function's configuration on one side. A function ARN
@@ -202,7 +253,7 @@ func (f *fetcher) getFunction(ctx context.Context, side Side, ref functionRef, a
 	if ref.qualifier != "" {
 		in.Qualifier = aws.String(ref.qualifier)
 	}
-	out, err := do(ctx, f.lim, func() (*lambda.GetFunctionConfigurationOutput, error) {
+	out, err := do(ctx, f.lim, unlocks, func() (*lambda.GetFunctionConfigurationOutput, error) {
 		return side.Lambda.GetFunctionConfiguration(ctx, in, inRegion(side, ref))
 	})
 	if err != nil {
@@ -214,29 +265,30 @@ func (f *fetcher) getFunction(ctx context.Context, side Side, ref functionRef, a
 	return out, nil
 }
 
-// functionConfig resolves the target function reference into a Target.
-func (f *fetcher) functionConfig(ctx context.Context, side Side, ref functionRef) (Target, error) {
+// functionConfig resolves the target function reference into a Target,
+// and returns the function's execution role ARN.
+func (f *fetcher) functionConfig(ctx context.Context, side Side, ref functionRef) (Target, string, error) {
 	out, err := f.getFunction(ctx, side, ref, "target")
 	if err != nil {
-		return Target{}, err
+		return Target{}, "", err
 	}
 	// Strip any qualifier: with an alias, Lambda (and moto) may answer with
 	// the ARN of the version the alias points to.
 	arn := aws.ToString(out.FunctionArn)
-	a, ok := splitARN(arn)
-	rest, isFn := strings.CutPrefix(a.resource, "function:")
+	a, ok := parseARN(arn)
+	rest, isFn := strings.CutPrefix(a.Resource, "function:")
 	if !ok || !isFn {
-		return Target{}, &CallError{Action: "lambda:GetFunctionConfiguration", Resource: "function " + ref.display(),
+		return Target{}, "", &CallError{Action: "lambda:GetFunctionConfiguration", Resource: "function " + ref.display(),
 			Err: fmt.Errorf("unexpected function ARN %q", arn)}
 	}
 	name, _, _ := strings.Cut(rest, ":")
 	return Target{
-		FunctionARN: "arn:" + a.partition + ":lambda:" + a.region + ":" + a.account + ":function:" + name,
+		FunctionARN: "arn:" + a.Partition + ":lambda:" + a.Region + ":" + a.Account + ":function:" + name,
 		Name:        name,
 		Qualifier:   ref.qualifier,
-		Account:     a.account,
-		Region:      a.region,
-	}, nil
+		Account:     a.Account,
+		Region:      a.Region,
+	}, aws.ToString(out.Role), nil
 }
 
 // inRegion points one Lambda call at the region an ARN names.
@@ -249,6 +301,6 @@ func inRegion(side Side, ref functionRef) func(*lambda.Options) {
 }
 
 func accountOf(arn string) string {
-	a, _ := splitARN(arn)
-	return a.account
+	a, _ := parseARN(arn)
+	return a.Account
 }

@@ -7,18 +7,28 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+
 	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // Simulate asks iam:SimulatePrincipalPolicy for AWS's answer to the request
 // in ev: PolicySourceArn is the caller's role or user, the resource is the
-// qualified function ARN, and the request context becomes ContextEntries.
+// qualified function ARN, and every context value the local engine uses
+// (evidence.RequestContext: principal tags, aws:PrincipalArn,
+// aws:PrincipalAccount, aws:ResourceAccount, aws:RequestedRegion,
+// aws:SecureTransport, aws:CurrentTime and aws:EpochTime, the user's
+// --context) becomes a ContextEntry of its type. The simulator evaluates
+// only the entries it is given and lists the others as missing, so an entry
+// the engine fills and the simulator lacks would make the two answer
+// different questions.
 // The simulator evaluates a resource policy only for IAM user callers
 // (CallerArn must be a user), so the function's resource policy is passed
 // only then.
@@ -29,7 +39,7 @@ import (
 // by the deadline is a *SimulatorError too.
 func (c *Client) Simulate(ctx context.Context, ev *evidence.Evidence) (*evidence.Simulation, error) {
 	if ev.Caller.ARN == "" {
-		return nil, &SimulatorError{Reason: "a service principal caller has no IAM role or user to simulate"}
+		return nil, &SimulatorError{Reason: nothingToSimulate(ev.Request.Caller)}
 	}
 	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
@@ -38,7 +48,7 @@ func (c *Client) Simulate(ctx context.Context, ev *evidence.Evidence) (*evidence
 		PolicySourceArn: aws.String(ev.Caller.ARN),
 		ActionNames:     []string{ev.Request.Action},
 		ResourceArns:    []string{ev.Request.Resource},
-		ContextEntries:  contextEntries(ev.Request.Context),
+		ContextEntries:  contextEntries(evidence.RequestContext(ev, time.Now())),
 	}
 	isUser := strings.Contains(ev.Caller.ARN, ":user/")
 	if isUser {
@@ -62,6 +72,21 @@ func (c *Client) Simulate(ctx context.Context, ev *evidence.Evidence) (*evidence
 	}
 	sim.IncludedResourcePolicy = in.ResourcePolicy != nil
 	return sim, nil
+}
+
+// nothingToSimulate says why a caller without an IAM entity is not
+// simulated.
+func nothingToSimulate(caller string) string {
+	switch policy.PrincipalKindOf(caller) {
+	case policy.KindService:
+		return "a service principal caller has no IAM role or user to simulate"
+	case policy.KindFederatedUser:
+		return "the IAM user behind a federated user session cannot be read from the account"
+	}
+	if caller == Anonymous {
+		return "an anonymous caller has no IAM role or user to simulate"
+	}
+	return "the caller has no IAM role or user to simulate"
 }
 
 // simulatorOperation names the call in the reasons of a *SimulatorError.
@@ -169,7 +194,7 @@ var contextKeyTypes = map[string]iamtypes.ContextKeyTypeEnum{
 // contextEntries turns the request context into ContextEntries, sorted by
 // key so that the request is deterministic. A key with several values is
 // sent with the list form of its type.
-func contextEntries(ctx evidence.ContextValues) []iamtypes.ContextEntry {
+func contextEntries(ctx map[string][]string) []iamtypes.ContextEntry {
 	var entries []iamtypes.ContextEntry
 	for _, key := range slices.Sorted(maps.Keys(ctx)) {
 		values := ctx[key]

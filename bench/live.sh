@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
-# bench/live.sh: how long `why-denied RequestFunction ProcessorFunction:live`
-# takes against an account that answers every request 50 ms late, how many
-# AWS calls it sends, and how many of them it cannot overlap.
+# bench/live.sh: how long a live diagnosis takes against an account that
+# answers every request 50 ms late, how many AWS calls it sends, how many of
+# them it cannot overlap (the depth, against the floor its evidence needs)
+# and how many it has in flight at once, for four cases: the README's seed
+# case (`RequestFunction ProcessorFunction:live`), a role caller, a function
+# whose role has 10 managed policies of 5 versions and 10 inline ones, and
+# a user in 10 groups with 3 managed policies (one shared) and 2 inline
+# each.
 #
 # Offline: moto_server on a free loopback port holds the account, built
 # through the AWS API; a proxy in front of it adds the latency, answers
 # iam:SimulatePrincipalPolicy (which moto lacks) and times every request.
 # See bench/README.md for how to read the figures.
 #
-#   bench/live.sh                 # 5 runs per mode, +50ms per request
+#   bench/live.sh                 # 5 runs per case, +50ms per request
 #   RUNS=9 DELAY=100ms VERBOSE=1 bench/live.sh
+#   CASE=user bench/live.sh       # only the cases whose name contains "user"
+#   WHY_DENIED=/path/to/why-denied bench/live.sh   # measure another build
 #
 # Needs go and moto_server (pip install 'moto[server]'). Not part of
 # `make test`.
@@ -18,6 +25,8 @@ set -euo pipefail
 RUNS=${RUNS:-5}
 DELAY=${DELAY:-50ms}
 VERBOSE=${VERBOSE:-}
+CASE=${CASE:-}
+WHY_DENIED=${WHY_DENIED:-}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
@@ -101,7 +110,12 @@ client_env=(env HOME="$work/home"
 	AWS_EC2_METADATA_DISABLED=true)
 
 log "building why-denied and the bench helper"
-step timeout 600 go build -o "$work/why-denied" ./cmd/why-denied
+if [[ -n $WHY_DENIED ]]; then
+	[[ -x $WHY_DENIED ]] || die "WHY_DENIED=$WHY_DENIED is not an executable"
+	cp "$WHY_DENIED" "$work/why-denied"
+else
+	step timeout 600 go build -o "$work/why-denied" ./cmd/why-denied
+fi
 step timeout 600 go build -o "$work/live" ./bench/live
 live=$work/live
 
@@ -142,4 +156,4 @@ proxy_url=$(<"$work/proxy.url")
 log "proxy on $proxy_url (+$DELAY per request)"
 
 step "${client_env[@]}" timeout 900 "$live" run -bin "$work/why-denied" -endpoint "$proxy_url" \
-	-runs "$RUNS" -delay "$DELAY" ${VERBOSE:+-v}
+	-runs "$RUNS" -delay "$DELAY" -case "$CASE" ${VERBOSE:+-v}

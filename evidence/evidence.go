@@ -277,7 +277,9 @@ type Unreadable struct {
 	Layer policy.Layer `json:"layer"`
 	// What names the policy, e.g. "inline policy Inline0 of role RequestRole".
 	What string `json:"what"`
-	// Action is the IAM action the tool needs to read it.
+	// Action is the IAM action the tool needs to read it; empty when no
+	// permission would let it (the IAM user behind a federated user
+	// session is recorded only in CloudTrail).
 	Action string `json:"action"`
 	// Error is AWS's answer, for the record.
 	Error string `json:"error,omitempty"`

@@ -31,9 +31,13 @@ const callsPath = "/_bench/calls"
 type call struct {
 	Service   string `json:"service"`
 	Operation string `json:"operation"`
-	Start     int64  `json:"start"`
-	End       int64  `json:"end"`
-	Status    int    `json:"status"`
+	// Key identifies the request's parameters (the form without Action and
+	// Version, or the method and URI of a REST call): two calls with the
+	// same operation and key asked the same question twice.
+	Key    string `json:"key"`
+	Start  int64  `json:"start"`
+	End    int64  `json:"end"`
+	Status int    `json:"status"`
 }
 
 func (c call) name() string { return c.Service + "." + c.Operation }
@@ -107,7 +111,7 @@ func proxyCmd(ctx context.Context, args []string, out io.Writer) error {
 
 func newProxy(target *url.URL, delay time.Duration) *proxy {
 	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 32 // the client sends up to 8 at once
+	transport.MaxIdleConnsPerHost = 128 // more than the client sends at once
 	return &proxy{
 		delay: delay,
 		base:  time.Now(),
@@ -243,10 +247,14 @@ func classify(r *http.Request, body []byte) call {
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {
 			c.Operation = form.Get("Action")
+			form.Del("Action")
+			form.Del("Version")
+			c.Key = form.Encode() // sorted by key
 			return c
 		}
 	}
 	path := r.URL.EscapedPath()
+	c.Key = r.Method + " " + r.URL.RequestURI()
 	for _, op := range lambdaOperations {
 		if r.Method == op.method && op.path.MatchString(path) {
 			c.Operation = op.name

@@ -23,9 +23,38 @@ type mode struct {
 	simulate bool
 }
 
-var modes = []mode{
-	{name: "simulator (default)", simulate: true},
-	{name: "--no-simulate", flags: []string{"--no-simulate"}},
+var (
+	withSimulator = mode{name: "simulator", simulate: true}
+	noSimulate    = mode{name: "--no-simulate", flags: []string{"--no-simulate"}}
+)
+
+// benchCase is one diagnosis measured: a caller, a target, and the floor of
+// sequential rounds its evidence needs (see bench/README.md).
+type benchCase struct {
+	name           string
+	caller, target string
+	modes          []mode
+	// floor is the fewest sequential rounds the diagnosis can take with
+	// the simulator; floorNoSim without it.
+	floor, floorNoSim int
+}
+
+var cases = []benchCase{
+	{name: "seed case, function caller", caller: requestFunction, target: processorFunction + ":" + alias,
+		modes: []mode{withSimulator, noSimulate}, floor: 3, floorNoSim: 3},
+	{name: "role caller", caller: "role/" + requestRole, target: processorFunction + ":" + alias,
+		modes: []mode{withSimulator}, floor: 2},
+	{name: fmt.Sprintf("function whose role has %d managed policies (%d versions each) + %d inline", bigPolicies, bigVersions, bigPolicies),
+		caller: bigFunction, target: processorFunction + ":" + alias, modes: []mode{withSimulator}, floor: 3},
+	{name: fmt.Sprintf("user in %d groups, each with %d managed (one shared) + %d inline", bigGroups, groupManaged, groupInline),
+		caller: "user/" + bigUser, target: processorFunction + ":" + alias, modes: []mode{withSimulator}, floor: 3},
+}
+
+func (c benchCase) floorOf(m mode) int {
+	if m.simulate {
+		return c.floor
+	}
+	return c.floorNoSim
 }
 
 // runner runs why-denied against the proxy.
@@ -45,18 +74,25 @@ type measurement struct {
 	chain []call
 }
 
+// row is one line of the summary table.
+type row struct {
+	c    benchCase
+	m    mode
+	ms   []measurement
+	runs int
+}
+
 func runCmd(ctx context.Context, args []string, out io.Writer) error {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	r := runner{}
 	fs.StringVar(&r.bin, "bin", "", "the why-denied binary")
 	fs.StringVar(&r.endpoint, "endpoint", "", "the proxy's URL")
 	fs.StringVar(&r.region, "region", region, "--region for why-denied")
-	fs.StringVar(&r.caller, "caller", requestFunction, "CALLER")
-	fs.StringVar(&r.target, "target", processorFunction+":"+alias, "TARGET")
 	fs.DurationVar(&r.timeout, "run-timeout", 60*time.Second, "kill a why-denied run after this long")
-	runs := fs.Int("runs", 5, "measured runs per mode")
+	runs := fs.Int("runs", 5, "measured runs per case and mode")
 	delay := fs.Duration("delay", 50*time.Millisecond, "the proxy's added latency (for the report)")
-	verbose := fs.Bool("v", false, "also print timelines: of each mode's median run, and of runs with a longer chain")
+	verbose := fs.Bool("v", false, "also print timelines: of each case's median run, and of runs with a longer chain")
+	only := fs.String("case", "", "run only the cases whose name contains this")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -67,27 +103,99 @@ func runCmd(ctx context.Context, args []string, out io.Writer) error {
 		return errors.New("run: -runs must be at least 1")
 	}
 
-	fmt.Fprintf(out, "why-denied --endpoint-url PROXY --region %s %s %s\n", r.region, r.caller, r.target)
-	fmt.Fprintf(out, "%d measured runs per mode after 1 checked run (-o json, not counted); the proxy adds %s to every request\n", *runs, *delay)
-	for _, m := range modes {
-		if _, err := fetchCalls(ctx, r.endpoint); err != nil { // forget earlier calls
-			return err
+	fmt.Fprintf(out, "%d measured runs per case after 1 checked run (-o json, not counted); the proxy adds %s to every request\n", *runs, *delay)
+	var rows []row
+	for _, c := range cases {
+		if !strings.Contains(c.name, *only) {
+			continue
 		}
-		if err := r.check(ctx, m); err != nil {
-			return fmt.Errorf("%s: checked run: %w", m.name, err)
-		}
-		var ms []measurement
-		for i := range *runs {
-			meas, err := r.measure(ctx, m)
-			if err != nil {
-				return fmt.Errorf("%s: run %d: %w", m.name, i+1, err)
+		r.caller, r.target = c.caller, c.target
+		for _, m := range c.modes {
+			if _, err := fetchCalls(ctx, r.endpoint); err != nil { // forget earlier calls
+				return err
 			}
-			ms = append(ms, meas)
+			if err := r.check(ctx, m); err != nil {
+				return fmt.Errorf("%s, %s: checked run: %w", c.name, m.name, err)
+			}
+			var ms []measurement
+			for i := range *runs {
+				meas, err := r.measure(ctx, m)
+				if err != nil {
+					return fmt.Errorf("%s, %s: run %d: %w", c.name, m.name, i+1, err)
+				}
+				ms = append(ms, meas)
+			}
+			command := append([]string{"why-denied", "--endpoint-url", "PROXY", "--region", r.region}, m.flags...)
+			fmt.Fprintf(out, "\n%s, %s: %s\n", c.name, m.name, strings.Join(append(command, c.caller, c.target), " "))
+			report(out, ms, *delay, *verbose)
+			rows = append(rows, row{c: c, m: m, ms: ms})
 		}
-		fmt.Fprintf(out, "\n%s\n", m.name)
-		report(out, ms, *delay, *verbose)
 	}
+	summary(out, rows, *delay)
 	return nil
+}
+
+// summary prints one line per case and mode: what the median run (by wall
+// time) did, against the floor.
+func summary(out io.Writer, rows []row, delay time.Duration) {
+	fmt.Fprintf(out, "\nsummary at +%s per request (median run by wall time; depth is its longest chain of sequential calls)\n\n", delay)
+	fmt.Fprintln(out, "| case | mode | calls | repeated | depth | floor | most in flight | wall (min / median) |")
+	fmt.Fprintln(out, "|---|---|---|---|---|---|---|---|")
+	for _, r := range rows {
+		walls := make([]time.Duration, len(r.ms))
+		for i, m := range r.ms {
+			walls[i] = m.wall
+		}
+		sorted := slices.Sorted(slices.Values(walls))
+		mid := r.ms[slices.Index(walls, sorted[(len(sorted)-1)/2])]
+		floor := r.c.floorOf(r.m)
+		depth := fmt.Sprint(len(mid.chain))
+		if d := len(mid.chain) - floor; d > 0 {
+			depth += fmt.Sprintf(" (+%d)", d)
+		}
+		fmt.Fprintf(out, "| %s | %s | %d | %d | %s | %d | %d | %s / %s |\n", r.c.name, r.m.name, len(mid.calls), len(repeated(mid.calls)),
+			depth, floor, peakInFlight(mid.calls), secs(sorted[0]), secs(median(sorted)))
+	}
+}
+
+// peakInFlight is the most calls that were at the proxy at one moment.
+func peakInFlight(calls []call) int {
+	type edge struct {
+		at    int64
+		delta int
+	}
+	var edges []edge
+	for _, c := range calls {
+		edges = append(edges, edge{c.Start, 1}, edge{c.End, -1})
+	}
+	// An end before a start at the same instant: touching calls do not
+	// overlap.
+	slices.SortFunc(edges, func(a, b edge) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.delta, b.delta)) })
+	peak, now := 0, 0
+	for _, e := range edges {
+		now += e.delta
+		peak = max(peak, now)
+	}
+	return peak
+}
+
+// repeated returns the calls that asked what an earlier call of the run
+// had asked (same operation, same parameters).
+func repeated(calls []call) []call {
+	seen := map[string]bool{}
+	var again []call
+	for _, c := range calls {
+		k := c.name() + " " + c.Key
+		if seen[k] {
+			again = append(again, c)
+		}
+		seen[k] = true
+	}
+	return again
+}
+
+func secs(d time.Duration) string {
+	return fmt.Sprintf("%.2f s", d.Seconds())
 }
 
 // check runs why-denied once with -o json and makes sure the benchmark
@@ -221,7 +329,13 @@ func report(out io.Writer, ms []measurement, delay time.Duration, verbose bool) 
 			perOp[c.name()][i]++
 		}
 	}
-	fmt.Fprintf(out, "  AWS calls      %s per run\n", spread(totals))
+	peaks := make([]int, len(ms))
+	again := 0
+	for i, m := range ms {
+		peaks[i] = peakInFlight(m.calls)
+		again += len(repeated(m.calls))
+	}
+	fmt.Fprintf(out, "  AWS calls      %s per run; at most %s in flight; %d repeated over all runs\n", spread(totals), spread(peaks), again)
 	for _, op := range slices.Sorted(maps.Keys(perOp)) {
 		fmt.Fprintf(out, "    %-5s %s\n", spread(perOp[op]), op)
 	}

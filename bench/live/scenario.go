@@ -35,6 +35,19 @@ const (
 	managedPolicy     = "RequestFunctionLogs"
 	boundaryPolicy    = "RequestBoundary"
 	alias             = "live"
+
+	// The large account: a function whose role has many policies, and a
+	// user in many groups. None of their policies allows the call, so the
+	// verdict is the seed case's (implicitDeny by the identity policy).
+	bigFunction   = "BigFunction"
+	bigRole       = "BigRole"
+	bigUser       = "BigUser"
+	bigPolicies   = 10 // inline and managed policies of BigRole
+	bigVersions   = 5  // versions of each managed policy; the last is the default
+	bigGroups     = 10 // groups of BigUser
+	groupManaged  = 3  // managed policies per group, one shared by all
+	groupInline   = 2  // inline policies per group
+	sharedManaged = "BigGroupsShared"
 )
 
 // scenarioCmd builds the scenario in the account behind endpoint (moto),
@@ -56,9 +69,99 @@ func scenarioCmd(ctx context.Context, args []string, out io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("building the scenario: %w", err)
 	}
-	_, err = fmt.Fprintf(out, "scenario: %s (role %s: inline, managed %s, boundary %s) -> %s:%s (version %s)\n",
-		requestFunction, s.roleARN, managedPolicy, boundaryPolicy, processorFunction, alias, s.version)
+	if _, err := fmt.Fprintf(out, "scenario: %s (role %s: inline, managed %s, boundary %s) -> %s:%s (version %s)\n",
+		requestFunction, s.roleARN, managedPolicy, boundaryPolicy, processorFunction, alias, s.version); err != nil {
+		return err
+	}
+	if err := b.bigRole(ctx); err != nil {
+		return fmt.Errorf("building the large role: %w", err)
+	}
+	if err := b.bigUser(ctx); err != nil {
+		return fmt.Errorf("building the large user: %w", err)
+	}
+	_, err = fmt.Fprintf(out, "scenario: %s (role %s: %d inline, %d managed of %d versions); user %s in %d groups (%d managed, one shared, and %d inline each)\n",
+		bigFunction, bigRole, bigPolicies, bigPolicies, bigVersions, bigUser, bigGroups, groupManaged, groupInline)
 	return err
+}
+
+// unrelated is a policy that allows something other than the call.
+func unrelated(name string) string {
+	return document(statement{Effect: "Allow", Action: "s3:GetObject", Resource: "arn:aws:s3:::" + strings.ToLower(name) + "/*"})
+}
+
+// bigRole builds BigFunction, whose role has bigPolicies inline policies
+// and bigPolicies managed ones, each with bigVersions versions.
+func (b *builder) bigRole(ctx context.Context) error {
+	roleARN, err := b.role(ctx, bigRole)
+	if err != nil {
+		return err
+	}
+	for i := range bigPolicies {
+		name := fmt.Sprintf("BigInline%02d", i)
+		if _, err := b.iam.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String(bigRole), PolicyName: &name, PolicyDocument: aws.String(unrelated(name))}); err != nil {
+			return fmt.Errorf("putting inline policy %s: %w", name, err)
+		}
+		name = fmt.Sprintf("BigManaged%02d", i)
+		arn, err := b.managedPolicy(ctx, name, unrelated(name+"-v1"))
+		if err != nil {
+			return err
+		}
+		for v := 2; v <= bigVersions; v++ {
+			if _, err := b.iam.CreatePolicyVersion(ctx, &iam.CreatePolicyVersionInput{
+				PolicyArn: &arn, PolicyDocument: aws.String(unrelated(fmt.Sprintf("%s-v%d", name, v))), SetAsDefault: true,
+			}); err != nil {
+				return fmt.Errorf("creating version %d of %s: %w", v, name, err)
+			}
+		}
+		if _, err := b.iam.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: aws.String(bigRole), PolicyArn: &arn}); err != nil {
+			return fmt.Errorf("attaching %s: %w", name, err)
+		}
+	}
+	_, err = b.function(ctx, bigFunction, roleARN)
+	return err
+}
+
+// bigUser builds BigUser, a member of bigGroups groups, each with
+// groupInline inline policies and groupManaged managed ones, one of them
+// shared by every group.
+func (b *builder) bigUser(ctx context.Context) error {
+	if _, err := b.iam.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String(bigUser)}); err != nil {
+		return fmt.Errorf("creating user %s: %w", bigUser, err)
+	}
+	shared, err := b.managedPolicy(ctx, sharedManaged, unrelated(sharedManaged))
+	if err != nil {
+		return err
+	}
+	for g := range bigGroups {
+		group := fmt.Sprintf("BigGroup%02d", g)
+		if _, err := b.iam.CreateGroup(ctx, &iam.CreateGroupInput{GroupName: &group}); err != nil {
+			return fmt.Errorf("creating group %s: %w", group, err)
+		}
+		if _, err := b.iam.AddUserToGroup(ctx, &iam.AddUserToGroupInput{GroupName: &group, UserName: aws.String(bigUser)}); err != nil {
+			return fmt.Errorf("adding %s to %s: %w", bigUser, group, err)
+		}
+		for i := range groupInline {
+			name := fmt.Sprintf("%sInline%d", group, i)
+			if _, err := b.iam.PutGroupPolicy(ctx, &iam.PutGroupPolicyInput{GroupName: &group, PolicyName: &name, PolicyDocument: aws.String(unrelated(name))}); err != nil {
+				return fmt.Errorf("putting inline policy %s: %w", name, err)
+			}
+		}
+		arns := []string{shared}
+		for i := 1; i < groupManaged; i++ {
+			name := fmt.Sprintf("%sManaged%d", group, i)
+			arn, err := b.managedPolicy(ctx, name, unrelated(name))
+			if err != nil {
+				return err
+			}
+			arns = append(arns, arn)
+		}
+		for _, arn := range arns {
+			if _, err := b.iam.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: &group, PolicyArn: &arn}); err != nil {
+				return fmt.Errorf("attaching %s to %s: %w", arn, group, err)
+			}
+		}
+	}
+	return nil
 }
 
 type builder struct {
