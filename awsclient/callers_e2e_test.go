@@ -140,7 +140,7 @@ func (w *callerWorld) testSimulatorContext(t *testing.T) {
 				}
 			}
 			// The simulator must see what the engine sees, key for key.
-			for k, v := range evidence.RequestContext(ev, time.Now()) {
+			for k, v := range evidence.RequestContext(ev, ev.Moment(time.Now())) {
 				if k == "aws:CurrentTime" || k == "aws:EpochTime" {
 					continue
 				}

@@ -48,7 +48,7 @@ func (c *Client) Simulate(ctx context.Context, ev *evidence.Evidence) (*evidence
 		PolicySourceArn: aws.String(ev.Caller.ARN),
 		ActionNames:     []string{ev.Request.Action},
 		ResourceArns:    []string{ev.Request.Resource},
-		ContextEntries:  contextEntries(evidence.RequestContext(ev, time.Now())),
+		ContextEntries:  contextEntries(evidence.RequestContext(ev, ev.Moment(time.Now()))),
 	}
 	isUser := strings.Contains(ev.Caller.ARN, ":user/")
 	if isUser {

@@ -406,10 +406,10 @@ func (w *simWorld) testFunctionURLs(t *testing.T) {
 		b := w.scenario(t)
 		b.Function("public", b.Role("public-exec", "/"))
 		b.FunctionURL("public", lambdatypes.FunctionUrlAuthTypeNone)
-		b.AddPermission(&lambda.AddPermissionInput{
-			FunctionName: aws.String("public"), StatementId: aws.String("FunctionURLAllowPublicAccess"),
-			Action: aws.String(url), Principal: aws.String("*"), FunctionUrlAuthType: lambdatypes.FunctionUrlAuthTypeNone,
-		})
+		// The statement as AWS writes it for a URL with auth type NONE
+		// (moto stores FunctionUrlAuthType as an element of its own, which
+		// AWS never returns: see internal/awstest/doc.go).
+		w.fullPolicy(b.FunctionARN("public"), `{"Version":"2012-10-17","Id":"default","Statement":[{"Sid":"FunctionURLAllowPublicAccess","Effect":"Allow","Principal":"*","Action":"lambda:InvokeFunctionUrl","Resource":"`+b.FunctionARN("public")+`","Condition":{"StringEquals":{"lambda:FunctionUrlAuthType":"NONE"}}}]}`)
 		for _, caller := range []string{"anonymous", "*"} {
 			t.Run("CALLER "+caller, func(t *testing.T) {
 				v := w.run(t, verdict{code: exitDenied, decision: "implicitDeny", first: "DENIED", layer: "resource-based policy", blockedBy: []string{"resource"}},

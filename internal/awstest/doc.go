@@ -46,6 +46,12 @@
 //     ACCOUNT:function:NAME and "not found" for function:NAME. With an alias
 //     qualifier it returns the FunctionArn of the version the alias points
 //     to (…:function:NAME:1).
+//   - lambda:AddPermission with FunctionUrlAuthType stores it as an element
+//     of the statement ("FunctionUrlAuthType": "NONE"), which AWS never
+//     returns (it writes a StringEquals lambda:FunctionUrlAuthType
+//     condition) and the policy language rejects: tests that need a URL
+//     permission give the function its document as AWS writes it
+//     (SimulatorProxy.ResourcePolicy).
 //   - lambda:AddPermission stores one policy per function, whatever the
 //     Qualifier: GetPolicy returns the same document for every qualifier
 //     ($LATEST, a version, an alias, even one that does not exist), and
