@@ -65,8 +65,9 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	// 1. The call as it is, and what is settled of it.
 	base := d.evaluate(in)
 	decision, blockedBy, settledOutcome := d.decide(in)
+	undecidable := d.settleUndecidable(in, &base, decision)
 	var keys keysSettlement
-	if decision != DecisionUnknown {
+	if decision != DecisionUnknown && len(undecidable) == 0 {
 		keys = d.settleKeys(in, decision)
 	}
 	v := &Verdict{
@@ -96,6 +97,13 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	switch {
 	case decision == DecisionUnknown:
 		v.UnknownLayers = d.unknown
+	case len(undecidable) > 0:
+		v.Decision, v.BlockedBy = DecisionUnknown, []policy.Layer{}
+		for _, st := range undecidable {
+			if !slices.Contains(v.UnknownLayers, st.Layer) {
+				v.UnknownLayers = append(v.UnknownLayers, st.Layer)
+			}
+		}
 	case len(keys.deciding) > 0:
 		v.Decision, v.BlockedBy = DecisionUnknown, []policy.Layer{}
 		v.DependsOn = keys.deciding
@@ -107,6 +115,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	// 3. Findings: why it is blocked, the traps around it, what the
 	// message and the evidence do not say.
 	v.Findings = d.findings(in, &base, v, known, keys)
+	v.Findings = append(v.Findings, undecidableFindings(undecidable, known, v)...)
 
 	// 4. Fixes, for a definite deny.
 	if v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny {
@@ -114,7 +123,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	}
 
 	// 5. The summary, last: it says what everything above found.
-	v.Summary = d.summarize(in, v, known, keys)
+	v.Summary = d.summarize(in, v, known, keys, undecidable)
 	return v, nil
 }
 

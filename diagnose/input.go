@@ -84,6 +84,10 @@ func buildInput(ev *evidence.Evidence, now time.Time) (*policy.Input, error) {
 			in.RCPs = nil
 		}
 	}
+	// Counts beyond AWS's own quotas are not a request AWS would see.
+	if err := policy.CheckLimits(in); err != nil {
+		return nil, err
+	}
 	return in, nil
 }
 

@@ -10,8 +10,12 @@ import (
 
 // summarize is the verdict in one sentence, written last, from what the
 // verdict holds: the decision, the blocking layers, what is unknown.
-func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decision, keys keysSettlement) string {
+func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decision, keys keysSettlement, undecidable []policy.StatementTrace) string {
 	switch {
+	case len(undecidable) > 0:
+		st := undecidable[0]
+		return fmt.Sprintf("UNKNOWN: the outcome turns on %s policy %q statement %s, which the tool cannot evaluate (%s); read as not matching it gives %s",
+			st.Layer, st.Policy, traceName(st), st.Undecidable, known)
 	case len(v.DependsOn) > 0:
 		how := "--context KEY=VALUE"
 		if v.Caller.Kind == policy.KindService {

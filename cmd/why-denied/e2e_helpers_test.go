@@ -89,15 +89,11 @@ func runOffline(t *testing.T, args ...string) result {
 func runWith(t *testing.T, d deps, args []string) result {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := newRootCmd(streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, d)
-	root.SetArgs(args)
+	io := streams{In: strings.NewReader(""), Out: &out, Err: &errOut}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	err := root.ExecuteContext(ctx)
-	if err != nil && !errors.As(err, &deniedError{}) {
-		fmt.Fprintln(&errOut, "why-denied: "+oneLine(err.Error()))
-	}
-	return result{code: exitCode(err), stdout: out.String(), stderr: errOut.String()}
+	code := runTree(ctx, newRootCmd(io, d), args, io)
+	return result{code: code, stdout: out.String(), stderr: errOut.String()}
 }
 
 // jsonVerdict is the part of the -o json output that scripts rely on

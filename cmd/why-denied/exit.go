@@ -11,6 +11,7 @@ import (
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // Exit codes: the contract scripts and CI depend on (README, "Exit codes").
@@ -53,12 +54,13 @@ func exitCode(err error) int {
 		evInput  *diagnose.InputError
 		evFile   *evidence.FileError
 		message  *accessdenied.InputError
+		limit    *policy.LimitError
 	)
 	switch {
 	case errors.As(err, &deniedError{}):
 		return exitDenied
 	case errors.As(err, &usage), errors.As(err, &input), errors.As(err, &notFound),
-		errors.As(err, &evInput), errors.As(err, &evFile), errors.As(err, &message):
+		errors.As(err, &evInput), errors.As(err, &evFile), errors.As(err, &message), errors.As(err, &limit):
 		return exitBadInput
 	}
 	return exitIncomplete

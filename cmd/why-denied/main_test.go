@@ -66,13 +66,8 @@ func execute(t *testing.T, src *fakeSource, args ...string) (code int, stdout, s
 		}
 		return src, nil
 	}}
-	root := newRootCmd(io, d)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	if err != nil && !errors.As(err, &deniedError{}) {
-		errOut.WriteString("why-denied: " + oneLine(err.Error()) + "\n")
-	}
-	return exitCode(err), out.String(), errOut.String()
+	code = runTree(context.Background(), newRootCmd(io, d), args, io)
+	return code, out.String(), errOut.String()
 }
 
 func TestFromSnapshotExitCodes(t *testing.T) {

@@ -10,11 +10,16 @@ import (
 
 // run builds the command tree, executes it and returns the exit code.
 func run(args []string, io streams) int {
-	root := newRootCmd(io, defaultDeps())
+	return runTree(context.Background(), newRootCmd(io, defaultDeps()), args, io)
+}
+
+// runTree runs the command tree on args, prints an error as one line, and
+// returns the exit code of the contract.
+func runTree(ctx context.Context, root *cobra.Command, args []string, io streams) int {
 	usage := &usageErrors{}
 	root.PersistentPreRun = usage.begin
 	root.SetArgs(args)
-	err := usage.classify(root.ExecuteContext(context.Background()))
+	err := usage.classify(root.ExecuteContext(ctx))
 	if err != nil && !errors.As(err, &deniedError{}) {
 		fmt.Fprintln(io.Err, "why-denied: "+oneLine(err.Error()))
 	}
