@@ -45,6 +45,8 @@ type diagnosis struct {
 	notRead map[policy.Layer]string
 	// unknown are the layers whose unreadable policies could decide.
 	unknown []policy.Layer
+	// docs are the policy documents parsed so far.
+	docs documents
 }
 
 // Diagnose evaluates the evidence and explains the outcome.
@@ -56,11 +58,13 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	if now.IsZero() {
 		now = ev.Moment(time.Now())
 	}
-	in, err := buildInput(ev, now)
+	docs := documents{}
+	in, err := buildInput(ev, now, docs)
 	if err != nil {
 		return nil, err
 	}
 	d := newDiagnosis(ev, in, now, opts.Message)
+	d.docs = docs
 
 	// 1. The call as it is, and what is settled of it.
 	base := d.evaluate(in)

@@ -95,10 +95,10 @@ func (d *diagnosis) keysFinding(in *policy.Input, known policy.Decision, keys ke
 		outcomes = outcomes[:3]
 	}
 	msg := fmt.Sprintf("the verdict turns on %s, which the tool cannot know: %s; pass the real value with %s",
-		strings.Join(keys.deciding, ", "), strings.Join(outcomes, "; "), keysFlag(in))
+		keyList(keys.deciding), strings.Join(outcomes, "; "), keysFlag(in))
 	if !slices.ContainsFunc(keys.deciding, alwaysSentKey) {
 		msg = fmt.Sprintf("the verdict turns on %s: %s when absent, but %s; pass the real value with %s",
-			strings.Join(keys.deciding, ", "), known, strings.Join(outcomes, "; "), keysFlag(in))
+			keyList(keys.deciding), known, strings.Join(outcomes, "; "), keysFlag(in))
 	}
 	return Finding{Kind: KindDependsOnContext, Severity: SeverityWarning, Message: msg}
 }

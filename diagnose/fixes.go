@@ -276,7 +276,7 @@ func (f *fixer) verify(c *candidate, unfixable []policy.Layer) bool {
 	if err != nil {
 		return false
 	}
-	after, err := buildInput(fixedEv, f.d.now)
+	after, err := buildInput(fixedEv, f.d.now, f.d.docs)
 	if err != nil {
 		return false
 	}
@@ -545,6 +545,11 @@ func (f *fixer) sessionGrant(actions []string) candidate {
 	}
 }
 
+// maxExemptions is how many matching Deny statements a fix may exempt the
+// caller from: beyond that, exempting it is no narrow change but a new
+// policy, which the verdict leaves to the Denies' owners.
+const maxExemptions = 5
+
 // denyExceptions narrows every Deny of layer l that matches the request.
 func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 	var opts [][]candidate
@@ -560,6 +565,9 @@ func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 				continue
 			}
 			seen[key] = true
+			if len(seen) > maxExemptions {
+				return candidate{}, false
+			}
 			c, ok := f.denyException(l, st)
 			if !ok {
 				return candidate{}, false

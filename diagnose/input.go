@@ -16,9 +16,26 @@ type InputError struct{ Msg string }
 
 func (e *InputError) Error() string { return e.Msg }
 
+// documents holds the policy documents parsed so far in one diagnosis, by
+// their text: a fix changes one document of many, and checking it must not
+// parse the others again.
+type documents map[string]*policy.Policy
+
+func (c documents) parse(doc json.RawMessage) (*policy.Policy, error) {
+	if p, ok := c[string(doc)]; ok {
+		return p, nil
+	}
+	p, err := policy.Parse(doc)
+	if err != nil {
+		return nil, err
+	}
+	c[string(doc)] = p
+	return p, nil
+}
+
 // buildInput parses every policy document of the evidence into the
 // engine's input, with the request context AWS would build at now.
-func buildInput(ev *evidence.Evidence, now time.Time) (*policy.Input, error) {
+func buildInput(ev *evidence.Evidence, now time.Time, docs documents) (*policy.Input, error) {
 	in := &policy.Input{
 		Request: policy.Request{
 			Principal:       ev.Request.Caller,
@@ -37,7 +54,7 @@ func buildInput(ev *evidence.Evidence, now time.Time) (*policy.Input, error) {
 		return nil, &InputError{Msg: fmt.Sprintf("request caller %q is neither an IAM principal ARN, a service principal, nor anonymous", ev.Request.Caller)}
 	}
 	parse := func(what string, np evidence.NamedPolicy) (policy.Named, error) {
-		p, err := policy.Parse(np.Document)
+		p, err := docs.parse(np.Document)
 		if err != nil {
 			return policy.Named{}, &InputError{Msg: fmt.Sprintf("%s %q: %v", what, np.Name, err)}
 		}
@@ -74,10 +91,10 @@ func buildInput(ev *evidence.Evidence, now time.Time) (*policy.Input, error) {
 	if org := ev.Organization; org != nil {
 		in.ManagementAccount = org.ManagementAccount
 		var err error
-		if in.SCPs, err = parseLevels("SCP", org.SCPs); err != nil {
+		if in.SCPs, err = parseLevels("SCP", org.SCPs, docs); err != nil {
 			return nil, err
 		}
-		if in.RCPs, err = parseLevels("RCP", org.RCPs); err != nil {
+		if in.RCPs, err = parseLevels("RCP", org.RCPs, docs); err != nil {
 			return nil, err
 		}
 		if !rcpApplies(ev.Request.Action) {
@@ -91,15 +108,15 @@ func buildInput(ev *evidence.Evidence, now time.Time) (*policy.Input, error) {
 	return in, nil
 }
 
-func parseLevels(kind string, levels [][]json.RawMessage) ([][]policy.Named, error) {
+func parseLevels(kind string, levels [][]json.RawMessage, docs documents) ([][]policy.Named, error) {
 	if levels == nil {
 		return nil, nil
 	}
 	out := make([][]policy.Named, len(levels))
-	for l, docs := range levels {
+	for l, level := range levels {
 		out[l] = []policy.Named{}
-		for i, d := range docs {
-			p, err := policy.Parse(d)
+		for i, d := range level {
+			p, err := docs.parse(d)
 			if err != nil {
 				return nil, &InputError{Msg: fmt.Sprintf("%s %d at organization level %d: %v", kind, i, l, err)}
 			}

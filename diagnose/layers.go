@@ -108,6 +108,10 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 		}
 	}
 	if len(matched) > 0 {
+		if len(matched) > maxListed {
+			rep.MoreStatements = len(matched) - maxListed
+			matched = matched[:maxListed]
+		}
 		for _, st := range matched {
 			r := statementReport(st, StatusMatched, req)
 			if st.Effect == policy.Deny {
@@ -127,6 +131,9 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 	}
 	return rep
 }
+
+// maxListed is how many matching statements a layer lists.
+const maxListed = 10
 
 func joinNote(a, b string) string {
 	if a == "" {

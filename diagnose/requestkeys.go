@@ -128,8 +128,12 @@ func lookupFold[V any](m map[string]V, key string) (string, V) {
 
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 
-// maxProbes bounds the values tried per key.
-const maxProbes = 8
+// maxProbes bounds the values tried per key, and maxProbedKeys the keys
+// tried one at a time.
+const (
+	maxProbes     = 8
+	maxProbedKeys = 32
+)
 
 // probeValues turns the values a policy compares a key with into request
 // values on each side of every comparison: an address inside each range
@@ -213,7 +217,12 @@ func (d *diagnosis) settleKeys(in *policy.Input, decision policy.Decision) keysS
 		// way, and the verdict names what it could read.
 		return r != decision && (r == policy.Allowed || decision == policy.Allowed || r == DecisionUnknown)
 	}
-	for _, k := range names {
+	for i, k := range names {
+		if i == maxProbedKeys {
+			// Beyond that many keys, they are tried together only (below):
+			// the work stays bounded whatever the policies hold.
+			break
+		}
 		flips := false
 		for _, val := range probeValues(keys[k]) {
 			r, _, _ := d.decide(withContext(in, map[string]string{k: val}))

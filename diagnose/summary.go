@@ -21,7 +21,7 @@ func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decisio
 		if v.Caller.Kind == policy.KindService {
 			how = "--source-arn and --source-account (or --context KEY=VALUE)"
 		}
-		s := fmt.Sprintf("UNKNOWN: the outcome depends on %s, which the request carries but the tool cannot know; pass it with %s.", strings.Join(v.DependsOn, ", "), how)
+		s := fmt.Sprintf("UNKNOWN: the outcome depends on %s, which the request carries but the tool cannot know; pass it with %s.", keyList(v.DependsOn), how)
 		if slices.ContainsFunc(v.DependsOn, alwaysSentKey) {
 			if len(keys.outcomes) > 0 {
 				s += " It is " + keys.outcomes[0] + ", " + string(known) + " otherwise"
@@ -60,4 +60,13 @@ func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decisio
 		}
 	}
 	return s
+}
+
+// keyList names keys, the first few of a long list.
+func keyList(keys []string) string {
+	const shown = 5
+	if len(keys) <= shown {
+		return strings.Join(keys, ", ")
+	}
+	return fmt.Sprintf("%s and %d more keys", strings.Join(keys[:shown], ", "), len(keys)-shown)
 }

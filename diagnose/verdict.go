@@ -148,6 +148,9 @@ type LayerReport struct {
 	// Statements are those that matched, or for a layer that does not allow,
 	// the Allow statements that came closest.
 	Statements []StatementReport `json:"statements"`
+	// MoreStatements counts the statements that matched beyond those
+	// listed (at most maxListed are).
+	MoreStatements int `json:"moreStatements,omitempty"`
 }
 
 // StatementReport is one statement with why it matched or did not.

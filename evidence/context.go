@@ -20,10 +20,10 @@ import (
 // aws:CurrentTime and aws:EpochTime are in every request: they are at, the
 // moment the request is diagnosed for (see Moment).
 func RequestContext(ev *Evidence, at time.Time) policy.Context {
-	ctx := policy.Context{}
+	b := newContextBuilder()
 	req := policy.Request{Principal: ev.Request.Caller}
 	kind := req.Kind()
-	set := func(k string, v ...string) { ctx[k] = v }
+	set := func(k string, v ...string) { b.set(k, v) }
 
 	switch kind {
 	case policy.KindService:
@@ -56,7 +56,7 @@ func RequestContext(ev *Evidence, at time.Time) policy.Context {
 		// Tag keys are case-insensitive in condition keys: two tags whose
 		// keys differ only in case are one multivalued key.
 		for _, k := range slices.Sorted(maps.Keys(ev.Caller.Tags)) {
-			merge(ctx, "aws:PrincipalTag/"+k, []string{ev.Caller.Tags[k]})
+			b.merge("aws:PrincipalTag/"+k, []string{ev.Caller.Tags[k]})
 		}
 	}
 	if a, ok := arn.Parse(ev.Request.Resource); ok {
@@ -74,19 +74,14 @@ func RequestContext(ev *Evidence, at time.Time) policy.Context {
 	// The user's value replaces a derived one, whatever its case; two
 	// spellings of one key given by the user are one key with the values
 	// of both, the same on every run.
-	user := policy.Context{}
+	user := newContextBuilder()
 	for _, k := range slices.Sorted(maps.Keys(ev.Request.Context)) {
-		merge(user, k, ev.Request.Context[k])
+		user.merge(k, ev.Request.Context[k])
 	}
-	for k, v := range user {
-		for dk := range ctx {
-			if strings.EqualFold(dk, k) {
-				delete(ctx, dk)
-			}
-		}
-		ctx[k] = v
+	for k, v := range user.ctx {
+		b.set(k, v)
 	}
-	return ctx
+	return b.ctx
 }
 
 // Moment is the moment the evidence's call is diagnosed for: request.at
@@ -98,19 +93,45 @@ func (ev *Evidence) Moment(now time.Time) time.Time {
 	return now
 }
 
-// merge adds values to the spelling of key ctx already holds, if any
-// (condition keys are case-insensitive), keeping each value once.
-func merge(ctx policy.Context, key string, values []string) {
-	for k, old := range ctx {
-		if strings.EqualFold(k, key) {
-			for _, v := range values {
-				if !slices.Contains(old, v) {
-					old = append(old, v)
-				}
-			}
-			ctx[k] = old
-			return
+// contextBuilder builds a request context keeping one spelling per key:
+// condition keys are case-insensitive.
+type contextBuilder struct {
+	ctx      policy.Context
+	spelling map[string]string // lower-case key -> the spelling in ctx
+}
+
+func newContextBuilder() *contextBuilder {
+	return &contextBuilder{ctx: policy.Context{}, spelling: map[string]string{}}
+}
+
+// set gives key its values, replacing any spelling of it.
+func (b *contextBuilder) set(key string, values []string) {
+	lk := strings.ToLower(key)
+	if old, ok := b.spelling[lk]; ok {
+		delete(b.ctx, old)
+	}
+	b.spelling[lk] = key
+	b.ctx[key] = values
+}
+
+// merge adds values to the spelling of key the context already holds, if
+// any, keeping each value once.
+func (b *contextBuilder) merge(key string, values []string) {
+	old, ok := b.spelling[strings.ToLower(key)]
+	if !ok {
+		b.set(key, slices.Clone(values))
+		return
+	}
+	have := b.ctx[old]
+	seen := make(map[string]bool, len(have)+len(values))
+	for _, v := range have {
+		seen[v] = true
+	}
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			have = append(have, v)
 		}
 	}
-	ctx[key] = slices.Clone(values)
+	b.ctx[old] = have
 }

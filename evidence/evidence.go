@@ -247,6 +247,9 @@ func (ev *Evidence) Validate() error {
 		return &FileError{Msg: `"request.resource" is empty`}
 	case ev.Target.ARN == "":
 		return &FileError{Msg: `"target.arn" is empty`}
+	case len(ev.Request.Context) > policy.MaxContextKeys:
+		// Checked before anything is built from them.
+		return &FileError{Msg: (&policy.LimitError{Limit: "condition keys in the request", Max: policy.MaxContextKeys, Got: len(ev.Request.Context), Where: `"request.context"`}).Error()}
 	}
 	return nil
 }
