@@ -28,7 +28,7 @@ fuzz:
 	$(GO) test ./awsclient -run '^$$' -fuzz '^FuzzParseArguments$$' -fuzztime $(FUZZTIME)
 
 bench:
-	$(GO) test ./policy -run '^$$' -bench . -benchmem
+	$(GO) test ./policy ./diagnose -run '^$$' -bench . -benchmem
 
 vet:
 	$(GO) vet ./...
