@@ -3,7 +3,7 @@
 // function, reads every policy that applies to the call (concurrently, and
 // with read-only operations only), and asks iam:SimulatePrincipalPolicy for
 // AWS's own answer. It decides nothing: the verdict belongs to package
-// diagnose, which receives the result as a evidence.Evidence.
+// diagnose, which receives the result as an evidence.Evidence.
 //
 // # Errors
 //
