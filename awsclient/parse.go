@@ -254,7 +254,7 @@ func (f functionRef) apiName(region string) string {
 	case f.region != "":
 		return "arn:" + f.partition + ":lambda:" + f.region + ":" + f.account + ":function:" + f.name
 	case f.account != "":
-		return "arn:" + partitionOf(region) + ":lambda:" + region + ":" + f.account + ":function:" + f.name
+		return "arn:" + arn.PartitionOfRegion(region) + ":lambda:" + region + ":" + f.account + ":function:" + f.name
 	default:
 		return f.name
 	}
@@ -270,7 +270,7 @@ func (f functionRef) arnKnown() bool { return f.account != "" }
 func (f functionRef) target(region string) Target {
 	region = cmp.Or(f.region, region)
 	return Target{
-		FunctionARN: "arn:" + cmp.Or(f.partition, partitionOf(region)) + ":lambda:" + region + ":" + f.account + ":function:" + f.name,
+		FunctionARN: "arn:" + cmp.Or(f.partition, arn.PartitionOfRegion(region)) + ":lambda:" + region + ":" + f.account + ":function:" + f.name,
 		Name:        f.name,
 		Qualifier:   f.qualifier,
 		Account:     f.account,
@@ -295,26 +295,9 @@ func (f functionRef) display() string {
 	return f.name
 }
 
-// parseARN is policy.ParseARN with the fields every ARN has required:
+// parseARN is arn.Parse with the fields every ARN has required:
 // partition, service and resource.
 func parseARN(s string) (arn.ARN, bool) {
 	a, ok := arn.Parse(s)
 	return a, ok && a.Partition != "" && a.Service != "" && a.Resource != ""
-}
-
-// partitionOf derives the partition from a region name, for ARNs this
-// package has to build.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	default:
-		return "aws"
-	}
 }

@@ -84,20 +84,26 @@ func Apply(ev *Evidence, changes []Change) (*Evidence, error) {
 	return &out, nil
 }
 
-// editPolicy replaces the document of the named policy of a layer.
-func (ev *Evidence) editPolicy(l policy.Layer, name string, edit func(json.RawMessage) (json.RawMessage, error)) error {
-	var list []NamedPolicy
-	var one **NamedPolicy
+// policiesOf is where layer l's policies are: a list (identity and session
+// policies, by name) or a single one (the resource policy, the boundary).
+func (ev *Evidence) policiesOf(l policy.Layer) (list []NamedPolicy, one **NamedPolicy, ok bool) {
 	switch l {
 	case policy.LayerIdentity:
-		list = ev.Caller.IdentityPolicies
+		return ev.Caller.IdentityPolicies, nil, true
 	case policy.LayerSessionPolicy:
-		list = ev.Caller.SessionPolicies
+		return ev.Caller.SessionPolicies, nil, true
 	case policy.LayerResource:
-		one = &ev.Target.ResourcePolicy
+		return nil, &ev.Target.ResourcePolicy, true
 	case policy.LayerPermissionsBoundary:
-		one = &ev.Caller.PermissionsBoundary
-	default:
+		return nil, &ev.Caller.PermissionsBoundary, true
+	}
+	return nil, nil, false
+}
+
+// editPolicy replaces the document of the named policy of a layer.
+func (ev *Evidence) editPolicy(l policy.Layer, name string, edit func(json.RawMessage) (json.RawMessage, error)) error {
+	list, one, ok := ev.policiesOf(l)
+	if !ok {
 		return fmt.Errorf("the %s layer cannot be changed from here", l)
 	}
 	if one != nil {
@@ -297,20 +303,12 @@ func Changed(ev *Evidence, changes []Change) ([]json.RawMessage, error) {
 // document is the document of the named policy of a layer (the one
 // policy of the resource and boundary layers, whatever the name).
 func (ev *Evidence) document(l policy.Layer, name string) json.RawMessage {
-	var list []NamedPolicy
-	switch l {
-	case policy.LayerIdentity:
-		list = ev.Caller.IdentityPolicies
-	case policy.LayerSessionPolicy:
-		list = ev.Caller.SessionPolicies
-	case policy.LayerResource:
-		if p := ev.Target.ResourcePolicy; p != nil {
-			return p.Document
+	list, one, _ := ev.policiesOf(l)
+	if one != nil {
+		if *one == nil {
+			return nil
 		}
-	case policy.LayerPermissionsBoundary:
-		if p := ev.Caller.PermissionsBoundary; p != nil {
-			return p.Document
-		}
+		return (*one).Document
 	}
 	for i := len(list) - 1; i >= 0; i-- {
 		if list[i].Name == name {
