@@ -46,7 +46,7 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 	case slices.Contains(d.unknown, layer):
 		what, actions := d.unreadableWords([]policy.Layer{layer})
 		rep.Result, rep.Blocks = ResultUnknown, false
-		rep.Note = "could not be read (" + what + "): the tool needs " + actions
+		rep.Note = "could not be read (" + what + "): " + needs(actions)
 		if v.Decision != DecisionUnknown {
 			rep.Note += "; the verdict holds whatever it says"
 		}

@@ -36,9 +36,9 @@ func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decisio
 			unless = fmt.Sprintf("unless %s does not allow it (a boundary or session policy must allow the call) or has a Deny", what)
 		}
 		if known == policy.Allowed {
-			return fmt.Sprintf("UNKNOWN: the policies read allow the call, %s; the tool could not read it (it needs %s)", unless, actions)
+			return fmt.Sprintf("UNKNOWN: the policies read allow the call, %s; the tool could not read it (%s)", unless, needs(actions))
 		}
-		return fmt.Sprintf("UNKNOWN: the policies read deny the call (%s), unless it is allowed by %s; the tool could not read it (it needs %s)", known, what, actions)
+		return fmt.Sprintf("UNKNOWN: the policies read deny the call (%s), unless it is allowed by %s; the tool could not read it (%s)", known, what, needs(actions))
 	case v.Decision == policy.Allowed:
 		for _, rep := range v.Layers {
 			if rep.Result == ResultAllows && (rep.Layer == policy.LayerIdentity || rep.Layer == policy.LayerResource) && len(rep.Statements) > 0 {

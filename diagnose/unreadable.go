@@ -70,7 +70,7 @@ func (d *diagnosis) decide(in *policy.Input) (policy.Decision, []policy.Layer, o
 func (d *diagnosis) unreadableFindings() []Finding {
 	var out []Finding
 	for _, u := range d.ev.Unreadable {
-		msg := fmt.Sprintf("could not read %s: the tool needs %s", u.What, u.Action)
+		msg := fmt.Sprintf("could not read %s: %s", u.What, needs(u.Action))
 		switch {
 		case d.sim != nil && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
 			msg += " (AWS's policy simulator answered for this layer, so the verdict does not depend on it)"
@@ -82,6 +82,16 @@ func (d *diagnosis) unreadableFindings() []Finding {
 	return out
 }
 
+// needs says what the tool needs to read a policy: an IAM permission, or
+// nothing it could be given (the IAM user behind a federated user session
+// is recorded nowhere the account can be read).
+func needs(actions string) string {
+	if actions == "" {
+		return "no permission lets the tool read it from the account"
+	}
+	return "the tool needs " + actions
+}
+
 // unreadableWords names the unreadable policies of layers, and the actions
 // the tool needs to read them.
 func (d *diagnosis) unreadableWords(layers []policy.Layer) (what, actions string) {
@@ -89,7 +99,7 @@ func (d *diagnosis) unreadableWords(layers []policy.Layer) (what, actions string
 	for _, u := range d.ev.Unreadable {
 		if slices.Contains(layers, u.Layer) {
 			names = append(names, u.What)
-			if !slices.Contains(acts, u.Action) {
+			if u.Action != "" && !slices.Contains(acts, u.Action) {
 				acts = append(acts, u.Action)
 			}
 		}
