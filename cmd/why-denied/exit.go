@@ -41,6 +41,11 @@ type deniedError struct{}
 
 func (deniedError) Error() string { return "denied" }
 
+// incompleteError: the diagnosis could not be completed (exit 3).
+type incompleteError struct{ msg string }
+
+func (e *incompleteError) Error() string { return e.msg }
+
 // exitCode maps an error to the contract's exit code. It is the only place
 // that does.
 func exitCode(err error) int {

@@ -152,8 +152,3 @@ func (o *explainOptions) meaningOnly(d *accessdenied.Denial, reason string, caus
 	}
 	return &incompleteError{msg: "no diagnosis: " + reason}
 }
-
-// incompleteError: the diagnosis could not be completed (exit 3).
-type incompleteError struct{ msg string }
-
-func (e *incompleteError) Error() string { return e.msg }
