@@ -175,6 +175,9 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 		ev.Notes = append(ev.Notes, "the IAM user behind "+caller.Principal+" is recorded only in CloudTrail (the sts:GetFederationToken event): IAM cannot name it")
 	}
 	close(fetched)
+	if !req.Simulate {
+		ev.SimulatorUnavailable = "--no-simulate was given"
+	}
 	if simDone != nil {
 		out := <-simDone
 		var simErr *SimulatorError

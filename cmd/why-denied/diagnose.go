@@ -344,10 +344,6 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 	if err != nil {
 		return nil, err
 	}
-	if o.NoSimulate {
-		ev.Simulation = nil
-		ev.SimulatorUnavailable = "--no-simulate was given"
-	}
 	return ev, nil
 }
 
