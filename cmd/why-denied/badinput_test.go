@@ -156,7 +156,7 @@ func TestBadInput(t *testing.T) {
 				}()
 				err := root.ExecuteContext(context.Background())
 				if err != nil {
-					errOut.WriteString("why-denied: " + oneLine(err.Error()) + "\n")
+					errOut.WriteString(errorLine(err) + "\n")
 				}
 				done <- exitCode(err)
 			}()

@@ -95,7 +95,7 @@ func runWith(t *testing.T, d deps, args []string) result {
 	defer cancel()
 	err := root.ExecuteContext(ctx)
 	if err != nil && !errors.As(err, &deniedError{}) {
-		fmt.Fprintln(&errOut, "why-denied: "+oneLine(err.Error()))
+		fmt.Fprintln(&errOut, errorLine(err))
 	}
 	return result{code: exitCode(err), stdout: out.String(), stderr: errOut.String()}
 }

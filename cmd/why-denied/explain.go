@@ -113,7 +113,8 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 	}
 	for _, f := range v.Findings {
 		if f.Kind == diagnose.KindMessageMismatch {
-			fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", f.Message)
+			// The warning quotes the message's caller and resource.
+			fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", report.Escape(f.Message))
 		}
 	}
 	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {

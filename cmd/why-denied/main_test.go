@@ -70,7 +70,7 @@ func execute(t *testing.T, src *fakeSource, args ...string) (code int, stdout, s
 	root.SetArgs(args)
 	err := root.ExecuteContext(context.Background())
 	if err != nil && !errors.As(err, &deniedError{}) {
-		errOut.WriteString("why-denied: " + oneLine(err.Error()) + "\n")
+		errOut.WriteString(errorLine(err) + "\n")
 	}
 	return exitCode(err), out.String(), errOut.String()
 }
