@@ -116,6 +116,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown nested field", []string{"--from-snapshot", replace("unf.json", `"account": "111111111111",`, `"account": "111111111111", "acount": "x",`)}, `unknown field "acount"`},
 		{"wrong type", []string{"--from-snapshot", replace("wt.json", `"sessionPolicies": []`, `"sessionPolicies": "none"`)}, "sessionPolicies"},
 		{"duplicate keys", []string{"--from-snapshot", replace("dup.json", `"version": 1,`, `"version": 1, "version": 1,`)}, `duplicate key "version"`},
+		{"UTF-16 evidence", []string{"--from-snapshot", file("utf16.json", append([]byte{0xff, 0xfe}, bytes.Join(bytes.SplitAfter(good, nil), []byte{0})...))}, "the file is UTF-16 (it starts with a byte-order mark): save it as UTF-8"},
+		{"fields differing in case", []string{"--from-snapshot", replace("case.json", `"identityPolicies": [`, `"IdentityPolicies": [], "identityPolicies": [`)}, "differ only in letter case"},
 		{"invalid UTF-8", []string{"--from-snapshot", replace("utf.json", `RequestRole`, "Request\xffRole")}, "not valid UTF-8"},
 		{"deeply nested", []string{"--from-snapshot", file("deep.json", []byte(deep))}, "evidence file"},
 		{"50 MB evidence", []string{"--from-snapshot", file("huge.json", huge)}, "larger than 16 MiB"},
