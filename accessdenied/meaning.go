@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/fixtext"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -80,7 +81,9 @@ func orWord(s, def string) string {
 }
 
 // nextSteps lists the commands that show the layer the message names, then
-// the full diagnosis.
+// the full diagnosis. Every value taken from the message goes through
+// fixtext.Quote: whoever wrote the message (or named the role in it) chose
+// those characters, and the user pastes these lines into a shell.
 func nextSteps(d *Denial) []string {
 	role, user := "", ""
 	if a, ok := arn.Parse(d.Caller); ok {
@@ -97,19 +100,20 @@ func nextSteps(d *Denial) []string {
 	if unq, q, ok := arn.Function(d.Resource); ok {
 		fn, qual = unq, q
 	}
+	q := fixtext.Quote
 	var steps []string
 	identity := func() {
 		switch {
 		case role != "":
 			steps = append(steps,
-				"aws iam list-role-policies --role-name "+role,
-				"aws iam list-attached-role-policies --role-name "+role,
-				"aws iam get-role-policy --role-name "+role+" --policy-name POLICY_NAME")
+				"aws iam list-role-policies --role-name "+q(role),
+				"aws iam list-attached-role-policies --role-name "+q(role),
+				"aws iam get-role-policy --role-name "+q(role)+" --policy-name POLICY_NAME")
 		case user != "":
 			steps = append(steps,
-				"aws iam list-user-policies --user-name "+user,
-				"aws iam list-attached-user-policies --user-name "+user,
-				"aws iam list-groups-for-user --user-name "+user)
+				"aws iam list-user-policies --user-name "+q(user),
+				"aws iam list-attached-user-policies --user-name "+q(user),
+				"aws iam list-groups-for-user --user-name "+q(user))
 		}
 	}
 	switch d.Layer {
@@ -117,18 +121,18 @@ func nextSteps(d *Denial) []string {
 		identity()
 	case policy.LayerResource:
 		if fn != "" {
-			s := "aws lambda get-policy --function-name " + fn
+			s := "aws lambda get-policy --function-name " + q(fn)
 			if qual != "" {
-				s += " --qualifier " + qual
+				s += " --qualifier " + q(qual)
 			}
 			steps = append(steps, s)
 		}
 	case policy.LayerPermissionsBoundary:
 		if role != "" {
-			steps = append(steps, "aws iam get-role --role-name "+role+" --query Role.PermissionsBoundary")
+			steps = append(steps, "aws iam get-role --role-name "+q(role)+" --query Role.PermissionsBoundary")
 		}
 		if user != "" {
-			steps = append(steps, "aws iam get-user --user-name "+user+" --query User.PermissionsBoundary")
+			steps = append(steps, "aws iam get-user --user-name "+q(user)+" --query User.PermissionsBoundary")
 		}
 	case policy.LayerSCP, policy.LayerRCP:
 		// SCPs apply to the caller's account, RCPs to the resource's. Both
@@ -141,8 +145,8 @@ func nextSteps(d *Denial) []string {
 		}
 		if a, ok := arn.Parse(governed); ok && a.Account != "" {
 			steps = append(steps,
-				"aws organizations list-policies-for-target --target-id "+a.Account+" --filter "+filter+"   # from the management account",
-				"aws organizations list-parents --child-id "+a.Account+"   # then list-policies-for-target --filter "+filter+" for each parent OU, and list-parents again up to the root (r-...), whose policies apply too")
+				"aws organizations list-policies-for-target --target-id "+q(a.Account)+" --filter "+filter+"   # from the management account",
+				"aws organizations list-parents --child-id "+q(a.Account)+"   # then list-policies-for-target --filter "+filter+" for each parent OU, and list-parents again up to the root (r-...), whose policies apply too")
 		}
 	case policy.LayerSessionPolicy:
 		steps = append(steps, "check the Policy and PolicyArns parameters of the AssumeRole (or GetFederationToken) call that created the session")
@@ -150,9 +154,9 @@ func nextSteps(d *Denial) []string {
 	switch a, _ := arn.Parse(d.PolicyARN); {
 	case a.Service == "organizations" && strings.Contains(a.Resource, "/p-"):
 		// An SCP or RCP: arn:aws:organizations::MGMT:policy/o-ORG/TYPE/p-ID.
-		steps = append(steps, "aws organizations describe-policy --policy-id "+a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]+"   # from the management account")
+		steps = append(steps, "aws organizations describe-policy --policy-id "+q(a.Resource[strings.LastIndexByte(a.Resource, '/')+1:])+"   # from the management account")
 	case a.Service == "iam" && strings.HasPrefix(a.Resource, "policy/"):
-		steps = append(steps, "aws iam get-policy --policy-arn "+d.PolicyARN+"   # then get-policy-version with its DefaultVersionId")
+		steps = append(steps, "aws iam get-policy --policy-arn "+q(d.PolicyARN)+"   # then get-policy-version with its DefaultVersionId")
 	}
 	// The simulator needs the role's ARN with its path, which a session ARN
 	// (arn:aws:sts::A:assumed-role/NAME/SESSION) does not carry: look it up.
@@ -161,22 +165,22 @@ func nextSteps(d *Denial) []string {
 	switch {
 	case role != "" && strings.Contains(d.Caller, ":assumed-role/"):
 		entity = "ROLE_ARN"
-		lookUp = "aws iam get-role --role-name " + role + " --query Role.Arn   # the role ARN with its path, for the next command"
+		lookUp = "aws iam get-role --role-name " + q(role) + " --query Role.Arn   # the role ARN with its path, for the next command"
 	case role != "", user != "":
-		entity = d.Caller
+		entity = q(d.Caller)
 	}
 	if entity != "" && d.Action != "" && d.Resource != "" {
 		if lookUp != "" {
 			steps = append(steps, lookUp)
 		}
-		steps = append(steps, fmt.Sprintf("aws iam simulate-principal-policy --policy-source-arn %s --action-names %s --resource-arns %s", entity, d.Action, d.Resource))
+		steps = append(steps, fmt.Sprintf("aws iam simulate-principal-policy --policy-source-arn %s --action-names %s --resource-arns %s", entity, q(d.Action), q(d.Resource)))
 	}
 	if d.Caller != "" && !isAnonymous(d.Caller) && fn != "" {
 		target := fn
 		if qual != "" {
 			target += ":" + qual
 		}
-		steps = append(steps, fmt.Sprintf("why-denied --action %s %s %s   # with credentials that can read the account", d.Action, d.Caller, target))
+		steps = append(steps, fmt.Sprintf("why-denied --action %s %s %s   # with credentials that can read the account", q(d.Action), q(d.Caller), q(target)))
 	}
 	return steps
 }

@@ -183,8 +183,16 @@ func loadConfig(ctx context.Context, side, profile string, opts Options) (aws.Co
 	if opts.EndpointURL != "" {
 		load = append(load, config.WithBaseEndpoint(opts.EndpointURL))
 	}
+	// The SDK's own logger writes to standard error, where the command
+	// promises one line per error: without credentials, the IMDS client's
+	// "falling back to IMDSv1" warning came before it. Every failure
+	// reaches the user as an error instead.
+	load = append(load, config.WithLogger(logging.Nop{}))
 	cfg, err := config.LoadDefaultConfig(ctx, load...)
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return aws.Config{}, deadlinePassed(opts.Timeout, "the AWS configuration of the "+side+" side was loaded", err)
+		}
 		var missing config.SharedConfigProfileNotExistError
 		if errors.As(err, &missing) {
 			return aws.Config{}, &InputError{Arg: "profile", Value: profile, Reason: "no such profile in the shared config or credentials file"}
@@ -198,10 +206,35 @@ func loadConfig(ctx context.Context, side, profile string, opts Options) (aws.Co
 		return aws.Config{}, &CredentialsError{Side: side, Profile: profile, Err: errors.New("no credential provider configured")}
 	}
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			// Not a missing login: the time ran out while the SDK was
+			// still asking for credentials (IMDS, SSO, a role to assume).
+			return aws.Config{}, deadlinePassed(opts.Timeout, "the AWS credentials of the "+side+" side were obtained", err)
+		}
 		return aws.Config{}, &CredentialsError{Side: side, Profile: profile, Err: err}
 	}
 	return cfg, nil
 }
+
+// deadlinePassed is the error for work the deadline cut short before any
+// read was sent: it names the time allowed, not the SDK's words.
+func deadlinePassed(timeout time.Duration, before string, err error) error {
+	msg := "the deadline passed before " + before
+	if timeout > 0 {
+		msg = fmt.Sprintf("the deadline of --timeout %s passed before %s (raise --timeout)", timeout, before)
+	}
+	return &loadTimeoutError{msg: msg, err: err}
+}
+
+// loadTimeoutError: the deadline passed while the configuration or the
+// credentials were loading. It unwraps to context.DeadlineExceeded.
+type loadTimeoutError struct {
+	msg string
+	err error
+}
+
+func (e *loadTimeoutError) Error() string { return e.msg }
+func (e *loadTimeoutError) Unwrap() error { return e.err }
 
 // withTimeout bounds ctx by the client's deadline.
 func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {

@@ -193,12 +193,22 @@ func Read(r io.Reader) (*Evidence, error) {
 	if len(data) > MaxSize {
 		return nil, &FileError{Msg: fmt.Sprintf("larger than %d MiB; an evidence file holds a few policies and is far smaller", MaxSize>>20)}
 	}
+	if enc := utf16or32(data); enc != "" {
+		return nil, &FileError{Msg: enc}
+	}
+	// A UTF-8 byte-order mark is read past: RFC 8259 (section 8.1) lets a
+	// parser ignore it, it leaves no doubt about the encoding, and it is
+	// what some Windows editors and PowerShell's Out-File add on saving.
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf"))
 	if trimmed := bytes.TrimSpace(data); len(trimmed) == 0 {
 		return nil, &FileError{Msg: "empty file, expected a JSON object"}
 	} else if trimmed[0] != '{' {
 		return nil, &FileError{Msg: "expected a JSON object (an evidence file written by --snapshot)"}
 	}
-	if err := policy.CheckJSON(data); err != nil {
+	// Keys are checked case-insensitively: encoding/json matches fields
+	// without regard to case, so "identityPolicies" and "IdentityPolicies"
+	// would both be read and the last would win.
+	if err := policy.CheckJSONFold(data); err != nil {
 		return nil, &FileError{Msg: describeJSONError(data, err)}
 	}
 	var probe struct {
@@ -226,6 +236,24 @@ func Read(r io.Reader) (*Evidence, error) {
 		return nil, err
 	}
 	return &ev, nil
+}
+
+// utf16or32 names the encoding of a file in UTF-16 or UTF-32, which JSON
+// files must not be (RFC 8259, section 8.1: UTF-8), or returns "". Such a
+// file is what a Windows shell's "> file" or an editor's "Unicode" writes;
+// read as UTF-8 it is only "expected a JSON object". Without a byte-order
+// mark, the NUL bytes beside the first character tell it.
+func utf16or32(data []byte) string {
+	const fix = ": save it as UTF-8"
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe, 0, 0}), bytes.HasPrefix(data, []byte{0, 0, 0xfe, 0xff}):
+		return "the file is UTF-32 (it starts with a byte-order mark)" + fix
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}), bytes.HasPrefix(data, []byte{0xfe, 0xff}):
+		return "the file is UTF-16 (it starts with a byte-order mark)" + fix
+	case len(data) >= 2 && (data[0] == 0) != (data[1] == 0):
+		return "the file looks UTF-16 or UTF-32 (it has NUL bytes between its characters)" + fix
+	}
+	return ""
 }
 
 // Write encodes ev as an indented evidence file.

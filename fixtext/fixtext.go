@@ -6,7 +6,9 @@ package fixtext
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Quote quotes an argument for a POSIX shell. Values from an account (role
@@ -24,10 +26,17 @@ func Quote(s string) string {
 }
 
 // AccountNote is a comment line naming the account a command is to be run
-// in, for calls that cross accounts ("" when account is "").
+// in, for calls that cross accounts ("" when account is ""). A comment ends
+// at the first newline whatever the quoting, so an account that is not
+// plain text (an evidence file can say anything) is written Go-quoted,
+// its control characters escaped: it cannot end the comment and start a
+// command.
 func AccountNote(account, side string) string {
 	if account == "" {
 		return ""
+	}
+	if strings.ContainsFunc(account, func(r rune) bool { return r < 0x20 || r == 0x7f || !unicode.IsPrint(r) }) {
+		account = strconv.Quote(account)
 	}
 	return fmt.Sprintf("# with credentials of account %s (the %s)\n", account, side)
 }

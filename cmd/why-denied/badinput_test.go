@@ -116,6 +116,8 @@ func TestBadInput(t *testing.T) {
 		{"unknown nested field", []string{"--from-snapshot", replace("unf.json", `"account": "111111111111",`, `"account": "111111111111", "acount": "x",`)}, `unknown field "acount"`},
 		{"wrong type", []string{"--from-snapshot", replace("wt.json", `"sessionPolicies": []`, `"sessionPolicies": "none"`)}, "sessionPolicies"},
 		{"duplicate keys", []string{"--from-snapshot", replace("dup.json", `"version": 1,`, `"version": 1, "version": 1,`)}, `duplicate key "version"`},
+		{"UTF-16 evidence", []string{"--from-snapshot", file("utf16.json", append([]byte{0xff, 0xfe}, bytes.Join(bytes.SplitAfter(good, nil), []byte{0})...))}, "the file is UTF-16 (it starts with a byte-order mark): save it as UTF-8"},
+		{"fields differing in case", []string{"--from-snapshot", replace("case.json", `"identityPolicies": [`, `"IdentityPolicies": [], "identityPolicies": [`)}, "differ only in letter case"},
 		{"invalid UTF-8", []string{"--from-snapshot", replace("utf.json", `RequestRole`, "Request\xffRole")}, "not valid UTF-8"},
 		{"deeply nested", []string{"--from-snapshot", file("deep.json", []byte(deep))}, "evidence file"},
 		{"50 MB evidence", []string{"--from-snapshot", file("huge.json", huge)}, "larger than 16 MiB"},
@@ -142,10 +144,10 @@ func TestBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			before := calls.Load()
 			var out, errOut bytes.Buffer
-			root := newRootCmd(streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, deps{newSource: func(ctx context.Context, o awsclient.Options) (evidenceSource, error) {
+			io := streams{In: strings.NewReader(""), Out: &out, Err: &errOut}
+			root := newRootCmd(io, deps{newSource: func(ctx context.Context, o awsclient.Options) (evidenceSource, error) {
 				return awsclient.New(ctx, o)
 			}})
-			root.SetArgs(c.args)
 			done := make(chan int, 1)
 			go func() {
 				defer func() {
@@ -154,11 +156,7 @@ func TestBadInput(t *testing.T) {
 						done <- -1
 					}
 				}()
-				err := root.ExecuteContext(context.Background())
-				if err != nil {
-					errOut.WriteString("why-denied: " + oneLine(err.Error()) + "\n")
-				}
-				done <- exitCode(err)
+				done <- runTree(context.Background(), root, c.args, io)
 			}()
 			var code int
 			select {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -298,7 +299,7 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 				return fmt.Errorf("not writing %s: %w", o.Snapshot, err)
 			}
 		}
-		if err := writeSnapshot(o.Snapshot, saved); err != nil {
+		if err := o.writeSnapshot(o.Snapshot, saved); err != nil {
 			return err
 		}
 	}
@@ -369,34 +370,72 @@ func readSnapshot(path string) (*evidence.Evidence, error) {
 }
 
 // checkWritable checks that the evidence file can be written, leaving no
-// trace: a file it creates it removes, and an existing one it does not
-// truncate.
+// trace: the file is written as a new file beside it and renamed over it
+// (writeSnapshot), so what must be writable is its folder. A symbolic link
+// is refused: writing through it would replace a file elsewhere.
 func checkWritable(path string) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	created := err == nil
-	if errors.Is(err, fs.ErrExist) {
-		f, err = os.OpenFile(path, os.O_WRONLY, 0)
+	if err := refuseNonRegular(path); err != nil {
+		return err
 	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
-		return &usageError{fmt.Sprintf("writing evidence file: %v", err)}
+		return &usageError{fmt.Sprintf("writing evidence file %s: %v", path, err)}
 	}
 	f.Close()
-	if created {
-		if err := os.Remove(path); err != nil {
-			return fmt.Errorf("removing %s after checking that it can be written: %w", path, err)
-		}
+	if err := os.Remove(f.Name()); err != nil {
+		return fmt.Errorf("removing %s after checking that %s can be written: %w", f.Name(), path, err)
 	}
 	return nil
 }
 
-func writeSnapshot(path string, ev *evidence.Evidence) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
+// refuseNonRegular fails for a path that exists and is not a regular file.
+func refuseNonRegular(path string) error {
+	fi, err := os.Lstat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil
+	case err != nil:
 		return &usageError{fmt.Sprintf("writing evidence file: %v", err)}
+	case fi.Mode()&fs.ModeSymlink != 0:
+		return usagef("writing evidence file %s: it is a symbolic link; give the path of the file itself", path)
+	case !fi.Mode().IsRegular():
+		return usagef("writing evidence file %s: not a regular file", path)
 	}
-	if err := evidence.Write(f, ev); err != nil {
-		f.Close()
+	return nil
+}
+
+// writeSnapshot writes the evidence to a new file in path's folder, mode
+// 0600 (evidence names the account's roles and policies), syncs it and
+// renames it over path: a reader never sees half a file, a failed write
+// leaves the old one, and an old file's wider mode is not kept. It says
+// when it replaced a file.
+func (o *diagnoseOptions) writeSnapshot(path string, ev *evidence.Evidence) error {
+	if err := refuseNonRegular(path); err != nil {
+		return err
+	}
+	_, statErr := os.Lstat(path)
+	replaced := statErr == nil
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return &usageError{fmt.Sprintf("writing evidence file %s: %v", path, err)}
+	}
+	tmp := f.Name()
+	err = evidence.Write(f, ev)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("writing evidence file %s: %w", path, err)
 	}
-	return f.Close()
+	if replaced {
+		fmt.Fprintf(o.IO.Err, "why-denied: replaced %s\n", report.Escape(path))
+	}
+	return nil
 }

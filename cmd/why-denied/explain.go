@@ -25,6 +25,10 @@ const explainExamples = `  # Paste the message as one argument (quote it)
   # Against saved evidence, offline
   why-denied explain --from-snapshot evidence.json "$MESSAGE"`
 
+// maxMessage bounds what explain reads from standard input: an
+// AccessDenied message is a line or a log record, far smaller.
+const maxMessage = 1 << 20
+
 // explainOptions: the message and the options of the main command.
 type explainOptions struct {
 	diagnoseOptions
@@ -55,9 +59,14 @@ policy to look at, and the commands to run next.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			msg := args[0]
 			if msg == "-" {
-				b, err := io.ReadAll(io.LimitReader(opts.IO.In, 1<<20))
+				// One byte more than the limit tells a long input from one
+				// of exactly 1 MiB: a cut message would be misread.
+				b, err := io.ReadAll(io.LimitReader(opts.IO.In, maxMessage+1))
 				if err != nil {
 					return fmt.Errorf("reading the message from standard input: %w", err)
+				}
+				if len(b) > maxMessage {
+					return usagef("the message is larger than 1 MiB; paste the AccessDenied line itself")
 				}
 				msg = string(b)
 			}
@@ -113,7 +122,8 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 	}
 	for _, f := range v.Findings {
 		if f.Kind == diagnose.KindMessageMismatch {
-			fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", f.Message)
+			// The warning quotes the message's caller and resource.
+			fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", report.Escape(f.Message))
 		}
 	}
 	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -19,13 +18,9 @@ import (
 func executeWith(t *testing.T, d deps, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	root := newRootCmd(streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, d)
-	root.SetArgs(args)
-	err := root.ExecuteContext(context.Background())
-	if err != nil && !errors.As(err, &deniedError{}) {
-		errOut.WriteString("why-denied: " + oneLine(err.Error()) + "\n")
-	}
-	return exitCode(err), out.String(), errOut.String()
+	io := streams{In: strings.NewReader(""), Out: &out, Err: &errOut}
+	code = runTree(context.Background(), newRootCmd(io, d), args, io)
+	return code, out.String(), errOut.String()
 }
 
 // optionsRecorder is a source factory that records the options it was

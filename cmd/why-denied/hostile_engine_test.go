@@ -147,13 +147,15 @@ func TestHostileEvidence(t *testing.T) {
 			ev["request"].(map[string]any)["context"] = map[string]any{"aws:sourceip": "10.1.2.3", "AWS:SOURCEIP": "192.0.2.1"}
 			identity(ev, doc(`{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"10.0.0.0/8"}}}`))
 			return ev
-		}, want{exitAllowed, []string{"ALLOWED"}}},
+			// Condition keys are case-insensitive: an evidence file with two
+			// spellings is ambiguous, and refused the same way every time.
+		}, want{exitBadInput, []string{"AWS:SOURCEIP"}}},
 		{"tags that differ only in case", func() map[string]any {
 			ev := base()
 			ev["caller"].(map[string]any)["tags"] = map[string]any{"Team": "payments", "team": "web"}
 			identity(ev, doc(`{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/team":"payments"}}}`))
 			return ev
-		}, want{exitAllowed, []string{"ALLOWED"}}},
+		}, want{exitBadInput, []string{"team"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

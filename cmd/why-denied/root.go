@@ -6,6 +6,8 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/why-denied/why-denied/report"
 )
 
 // run builds the command tree, executes it and returns the exit code.
@@ -21,7 +23,7 @@ func runTree(ctx context.Context, root *cobra.Command, args []string, io streams
 	root.SetArgs(args)
 	err := usage.classify(root.ExecuteContext(ctx))
 	if err != nil && !errors.As(err, &deniedError{}) {
-		fmt.Fprintln(io.Err, "why-denied: "+oneLine(err.Error()))
+		fmt.Fprintln(io.Err, errorLine(err))
 	}
 	return exitCode(err)
 }
@@ -39,4 +41,11 @@ func newRootCmd(io streams, deps deps) *cobra.Command {
 	cmd.AddCommand(newVersionCmd(io), newExplainCmd(io, deps, nil))
 	cmd.CompletionOptions.HiddenDefaultCmd = false
 	return cmd
+}
+
+// errorLine is the one line the command prints for an error. Errors quote
+// names from the account, evidence files and pasted messages, which may
+// hold terminal controls: they are shown escaped.
+func errorLine(err error) string {
+	return "why-denied: " + report.Escape(oneLine(err.Error()))
 }

@@ -187,16 +187,12 @@ func TestNoCredentialsInAWSErrors(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var out, errOut bytes.Buffer
-			root := newRootCmd(streams{In: strings.NewReader(""), Out: &out, Err: &errOut}, defaultDeps())
-			root.SetArgs(append([]string{"--endpoint-url", srv.URL, "--region", "us-east-1", "--timeout", "10s"}, args...))
-			err := root.ExecuteContext(context.Background())
-			if err != nil && !errors.As(err, &deniedError{}) {
-				errOut.WriteString("why-denied: " + oneLine(err.Error()) + "\n")
-			}
-			if code := exitCode(err); code != exitIncomplete && code != exitBadInput {
+			io := streams{In: strings.NewReader(""), Out: &out, Err: &errOut}
+			code := runTree(context.Background(), newRootCmd(io, defaultDeps()), append([]string{"--endpoint-url", srv.URL, "--region", "us-east-1", "--timeout", "10s"}, args...), io)
+			if code != exitIncomplete && code != exitBadInput {
 				t.Errorf("exit %d against an endpoint that refuses everything; stdout %q stderr %q", code, out.String(), errOut.String())
 			}
-			t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", exitCode(err), out.String(), errOut.String())
+			t.Logf("exit %d\nstdout:\n%s\nstderr:\n%s", code, out.String(), errOut.String())
 			assertNoSecrets(t, "stdout", out.String())
 			assertNoSecrets(t, "stderr", errOut.String())
 			assertNoSecrets(t, "snapshot", readFileIfAny(t, snap))
