@@ -61,11 +61,18 @@ var genBaseFn = fnARN(genRegion, genAcct, genFn)
 
 // caller is the principal making the request.
 type caller struct {
-	kind      string // "session", "user", "service"
+	kind      string // "session", "user", "federated", "service", "anonymous"
 	principal string // as AWS sees it
-	entity    string // role or user ARN with path ("" for a service)
+	entity    string // role or user ARN with path ("" for a service or anonymous)
 	account   string
+	// serviceLinked: a session of a service-linked role (path
+	// /aws-service-role/).
+	serviceLinked bool
 }
+
+// resourceOnly reports a caller judged by the resource policy alone: a
+// service principal, or an anonymous caller of a function URL.
+func (c caller) resourceOnly() bool { return c.kind == "service" || c.kind == "anonymous" }
 
 // gen draws one scenario: the caller, the requested action and resource,
 // then the policies of every layer around them.
@@ -165,6 +172,13 @@ func rawLevels(levels [][]*genDoc) [][]json.RawMessage {
 func (g *gen) scenario() Case {
 	g.c = g.caller()
 	g.action = weighted(g, []string{"lambda:InvokeFunction", "lambda:InvokeAsync", "lambda:InvokeFunctionUrl", "lambda:GetFunction"}, []int{14, 2, 2, 2})
+	if g.c.kind == "anonymous" {
+		// A function URL with auth type NONE: the caller needs
+		// lambda:InvokeFunctionUrl and lambda:InvokeFunction from the
+		// resource policy (Lambda Developer Guide, "Control access to
+		// Lambda function URLs").
+		g.action = weighted(g, []string{"lambda:InvokeFunctionUrl", "lambda:InvokeFunction"}, []int{3, 1})
+	}
 	qual := weighted(g, []string{"", ":live", ":3", ":$LATEST"}, []int{5, 3, 2, 1})
 	g.resource = genBaseFn + qual
 
@@ -177,6 +191,12 @@ func (g *gen) scenario() Case {
 	if g.c.kind == "session" && (strings.Contains(strings.TrimPrefix(g.c.entity, "arn:aws:iam::"+g.c.account+":role/"), "/") || g.chance(0.5)) {
 		c.Request.PrincipalARN = g.c.entity
 	}
+	if g.c.kind == "federated" {
+		// The IAM user who called GetFederationToken; the session ARN does
+		// not carry it. The generator names the federated user after the
+		// IAM user (no path), which is how the oracle derives it.
+		c.Request.PrincipalARN = g.c.entity
+	}
 	if g.chance(0.1) {
 		c.Request.ResourceAccount = genAcct
 	}
@@ -186,14 +206,17 @@ func (g *gen) scenario() Case {
 		resource, boundary *genDoc
 		scps, rcps         [][]*genDoc
 	)
-	if g.c.kind != "service" {
+	if !g.c.resourceOnly() {
 		for i, n := 0, weighted(g, []int{0, 1, 2}, []int{2, 6, 2}); i < n; i++ {
 			identity = append(identity, g.doc(g.identityStmt, 1, 3))
 		}
 		if g.chance(0.3) {
 			boundary = g.doc(g.boundaryStmt, 1, 2)
 		}
-		if g.c.kind == "session" && g.chance(0.25) {
+		// A federated user session always had a session policy passed or
+		// none ("Permissions for GetFederationToken"); role sessions mostly
+		// have none.
+		if (g.c.kind == "session" && g.chance(0.25)) || (g.c.kind == "federated" && g.chance(0.6)) {
 			session = append(session, g.doc(g.identityStmt, 1, 2))
 			if g.chance(0.15) {
 				// Inline and managed session policies, in one Version.
@@ -203,16 +226,16 @@ func (g *gen) scenario() Case {
 			}
 		}
 	}
-	if g.chance(0.6) || (g.c.kind == "service" && g.chance(0.8)) || (g.c.account != genAcct && g.chance(0.8)) {
+	if g.chance(0.6) || (g.c.resourceOnly() && g.chance(0.8)) || (g.c.account != genAcct && g.chance(0.8)) {
 		resource = g.doc(g.resourceStmt, 1, 3)
 	}
-	if g.chance(0.3) {
+	if g.chance(0.3) || (g.c.serviceLinked && g.chance(0.6)) {
 		scps = g.scps()
 	}
 	if g.chance(0.12) {
 		rcps = g.rcps()
 	}
-	if scps != nil || rcps != nil {
+	if (scps != nil || rcps != nil) && g.c.kind != "anonymous" {
 		c.Options.ManagementAccount = g.chance(0.05)
 		c.Options.ServiceLinkedRole = g.c.kind == "session" && g.chance(0.05)
 	}
@@ -228,6 +251,10 @@ func (g *gen) scenario() Case {
 	switch {
 	case g.c.kind == "service":
 		who = "service principal " + g.c.principal
+	case g.c.kind == "anonymous":
+		who = "anonymous"
+	case g.c.serviceLinked:
+		who = "service-linked role session, same account"
 	case g.c.account != genAcct:
 		who = g.c.kind + ", cross account"
 	}
@@ -245,7 +272,7 @@ func (g *gen) scenario() Case {
 }
 
 func (g *gen) caller() caller {
-	switch kind := weighted(g, []string{"sessionSame", "sessionCross", "user", "service"}, []int{10, 4, 3, 3}); kind {
+	switch kind := weighted(g, []string{"sessionSame", "sessionCross", "user", "service", "federated", "serviceLinked", "anonymous"}, []int{10, 4, 3, 3, 3, 1, 2}); kind {
 	case "sessionSame", "sessionCross":
 		acct := genAcct
 		if kind == "sessionCross" {
@@ -267,6 +294,32 @@ func (g *gen) caller() caller {
 		path := weighted(g, []string{"", "division/"}, []int{3, 1})
 		u := "arn:aws:iam::" + acct + ":user/" + path + "alice"
 		return caller{kind: "user", principal: u, entity: u, account: acct}
+	case "federated":
+		// A federated user session (GetFederationToken) of the IAM user
+		// alice: arn:aws:sts::ACCT:federated-user/NAME.
+		acct := genAcct
+		if g.chance(0.3) {
+			acct = genOtherAcct
+		}
+		return caller{
+			kind:      "federated",
+			principal: "arn:aws:sts::" + acct + ":federated-user/alice",
+			entity:    "arn:aws:iam::" + acct + ":user/alice",
+			account:   acct,
+		}
+	case "serviceLinked":
+		// IAM creates service-linked roles under /aws-service-role/SERVICE/
+		// with names starting AWSServiceRoleFor.
+		role := "AWSServiceRoleForLambdaReplicator"
+		return caller{
+			kind:          "session",
+			principal:     "arn:aws:sts::" + genAcct + ":assumed-role/" + role + "/replicator",
+			entity:        "arn:aws:iam::" + genAcct + ":role/aws-service-role/replicator.lambda.amazonaws.com/" + role,
+			account:       genAcct,
+			serviceLinked: true,
+		}
+	case "anonymous":
+		return caller{kind: "anonymous", principal: Anonymous}
 	}
 	return caller{kind: "service", principal: "s3.amazonaws.com"}
 }
@@ -290,7 +343,19 @@ func (g *gen) context() CaseContext {
 		set(0.5, "aws:SecureTransport", secure)
 		return ctx
 	}
-	set(0.85, "aws:PrincipalArn", g.c.entity)
+	if g.c.kind == "anonymous" {
+		// An unsigned request has no principal keys.
+		set(0.7, "aws:SecureTransport", secure)
+		return ctx
+	}
+	// aws:PrincipalArn is the role ARN for a role session, the user ARN for
+	// a user, and the federated user session ARN itself for a federated
+	// user ("AWS global condition context keys", aws:PrincipalArn).
+	principalArn := g.c.entity
+	if g.c.kind == "federated" {
+		principalArn = g.c.principal
+	}
+	set(0.85, "aws:PrincipalArn", principalArn)
 	set(0.85, "aws:PrincipalAccount", g.c.account)
 	set(0.7, "aws:SecureTransport", secure)
 	set(0.5, "aws:PrincipalTag/team", pick(g, "blue", "red"))
@@ -414,13 +479,22 @@ func (g *gen) principal() any {
 		"arn:aws:iam::" + genAcct + ":user/alice",
 		"arn:aws:sts::" + genAcct + ":assumed-role/RequestRole/OtherSession",
 	}
-	if g.c.kind != "service" {
+	if !g.c.resourceOnly() {
 		// The caller's own session, role and user ARNs, by which policies
 		// name it.
 		aws = append(aws, g.c.principal, g.c.principal, g.c.entity, g.c.entity)
 	}
+	if g.c.kind == "federated" {
+		// Another federated user of the same account.
+		aws = append(aws, "arn:aws:sts::"+g.c.account+":federated-user/bob")
+	}
 	one := func() string { return pick(g, aws...) }
-	switch weighted(g, []string{"aws", "wild", "awswild", "service"}, []int{14, 2, 1, 4}) {
+	w := []int{14, 2, 1, 4}
+	if g.c.kind == "anonymous" {
+		// Public function URLs are granted to "*".
+		w = []int{8, 5, 3, 2}
+	}
+	switch weighted(g, []string{"aws", "wild", "awswild", "service"}, w) {
 	case "wild":
 		return "*"
 	case "awswild":
@@ -438,14 +512,17 @@ func (g *gen) principal() any {
 // documentation's examples list them, or other principals.
 func (g *gen) notPrincipal() any {
 	var ids []string
-	if g.c.kind == "service" {
+	if g.c.kind == "anonymous" {
+		// Nothing names an anonymous caller; the Deny applies to it.
+		ids = nil
+	} else if g.c.kind == "service" {
 		ids = []string{"arn:aws:iam::" + genAcct + ":root", "s3.amazonaws.com"}
 		if g.chance(0.5) {
 			return map[string]any{"Service": "s3.amazonaws.com"}
 		}
 	} else {
 		ids = []string{"arn:aws:iam::" + g.c.account + ":root", g.c.entity}
-		if g.c.kind == "session" {
+		if g.c.kind == "session" || g.c.kind == "federated" {
 			ids = append(ids, g.c.principal)
 		}
 	}
@@ -529,7 +606,8 @@ func (g *gen) scpStmt() genStmt {
 var fullAccess = &genDoc{Version: "2012-10-17", Statement: []genStmt{{Effect: "Allow", Action: "*", Resource: "*"}}}
 
 func (g *gen) scps() [][]*genDoc {
-	levels := make([][]*genDoc, 1+g.r.IntN(2))
+	// One to three levels (root, OU, account), each of which must allow.
+	levels := make([][]*genDoc, 1+g.r.IntN(3))
 	for i := range levels {
 		var docs []*genDoc
 		if g.chance(0.75) {
@@ -598,8 +676,11 @@ var genCondKeys = []condKey{
 		return pick(g, genAcct, genOtherAcct)
 	}},
 	{"aws:PrincipalArn", []string{"ArnLike", "ArnEquals", "ArnNotLike", "StringLike", "ArnLikeIfExists", "ForAnyValue:ArnLike", "Null"}, func(g *gen) string {
-		xs := []string{"arn:aws:iam::" + genAcct + ":role/*", "arn:aws:iam::*:role/service-role/*", "arn:aws:iam::" + genOtherAcct + ":role/RequestRole", "arn:aws:iam::" + genAcct + ":user/*"}
-		if g.c.entity != "" {
+		xs := []string{"arn:aws:iam::" + genAcct + ":role/*", "arn:aws:iam::*:role/service-role/*", "arn:aws:iam::" + genOtherAcct + ":role/RequestRole", "arn:aws:iam::" + genAcct + ":user/*", "arn:aws:iam::*:role/aws-service-role/*", "arn:aws:sts::*:federated-user/*"}
+		switch {
+		case g.c.kind == "federated":
+			xs = append(xs, g.c.principal, g.c.principal)
+		case g.c.entity != "":
 			xs = append(xs, g.c.entity, g.c.entity)
 		}
 		return pick(g, xs...)

@@ -19,7 +19,13 @@
 // How a case maps onto the simulator's input (see toSimulation):
 //
 //   request.principal     -> request.principal, as is (session ARN, user ARN,
-//                            service principal). The simulator has no field
+//                            federated user ARN, service principal);
+//                            "anonymous" -> the simulator's anonymous marker
+//                            ({type: 'Anonymous'}). For a federated user the
+//                            simulator derives the IAM user as user/NAME from
+//                            federated-user/NAME; the generator names the
+//                            federated user after its IAM user, so
+//                            principalArn says the same. The simulator has no field
 //                            for principalArn: it matches a role ARN in a
 //                            resource policy to an assumed-role session by
 //                            account and role name (the last path segment),
@@ -35,10 +41,14 @@
 //   policies.scps / rcps  -> serviceControlPolicies / resourceControlPolicies,
 //                            one entry per level, root first; RCPFullAWSAccess
 //                            is left to the simulator, which adds it itself
-//   options.managementAccount or serviceLinkedRole
+//   options.managementAccount or serviceLinkedRole, or a principalArn under
+//   /aws-service-role/ (where IAM creates service-linked roles)
 //                         -> no SCPs and no RCPs (the simulator has no notion
 //                            of either)
-import { runSimulation } from '@cloud-copilot/iam-simulate'
+//   an anonymous caller   -> no SCPs: the simulator rejects SCPs for an
+//                            unsigned request (an anonymous caller belongs to
+//                            no account, so no SCP governs it); RCPs stay
+import { anonymousPrincipal, runSimulation } from '@cloud-copilot/iam-simulate'
 import { createInterface } from 'node:readline'
 
 const decisions = {
@@ -91,10 +101,12 @@ export function toSimulation(c) {
   const opt = c.options || {}
   // The management account and service-linked roles are outside SCPs and
   // RCPs; the simulator has no notion of either, so those layers are left out.
-  const orgExempt = !!(opt.managementAccount || opt.serviceLinkedRole)
+  const serviceLinked = String(req.principalArn || '').includes(':role/aws-service-role/')
+  const orgExempt = !!(opt.managementAccount || opt.serviceLinkedRole || serviceLinked)
+  const anonymous = req.principal === 'anonymous'
   const sim = {
     request: {
-      principal: req.principal,
+      principal: anonymous ? anonymousPrincipal : req.principal,
       action: req.action,
       resource: {
         resource: req.resource,
@@ -103,7 +115,7 @@ export function toSimulation(c) {
       contextVariables: req.context || {}
     },
     identityPolicies: docs(pol.identity, 'identity'),
-    serviceControlPolicies: orgExempt ? [] : orgLevels(pol.scps, 'scp'),
+    serviceControlPolicies: orgExempt || anonymous ? [] : orgLevels(pol.scps, 'scp'),
     resourceControlPolicies: orgExempt ? [] : orgLevels(withoutRCPFullAWSAccess(pol.rcps), 'rcp')
   }
   if (pol.resource) sim.resourcePolicy = pol.resource
