@@ -416,6 +416,12 @@ func matchPrincipal(st *Statement, chain principalChain) (PrincipalMatch, *Misma
 	if chain.hasBoundary && st.Effect == Deny {
 		return MatchSession, nil
 	}
+	if chain.kind == KindAnonymous {
+		if !p.Wildcard && !slicesContains(p.AWS, "*") {
+			return MatchSession, nil
+		}
+		return MatchNone, &Mismatch{Element: ElemNotPrincipal, Values: p.values(), Reason: "the caller is listed in NotPrincipal"}
+	}
 	for _, id := range chain.identities() {
 		if !p.lists(id, chain) {
 			return MatchSession, nil
@@ -456,8 +462,13 @@ func (c principalChain) identities() []identity {
 			ids = append(ids, identity{c.entity, MatchRole})
 		}
 		ids = append(ids, identity{c.direct, MatchSession})
-	case KindUnknown, KindAnonymous:
+	case KindUnknown:
 		ids = append(ids, identity{c.direct, MatchSession})
+	case KindAnonymous:
+		// An anonymous caller has no name a policy can list: only the
+		// wildcard names it ("For anonymous users, the following elements
+		// are equivalent: "Principal": "*" and "Principal" : { "AWS" : "*" }",
+		// "AWS JSON policy elements: Principal").
 	}
 	return ids
 }
