@@ -41,9 +41,28 @@ func AccountNote(account, side string) string {
 	return fmt.Sprintf("# with credentials of account %s (the %s)\n", account, side)
 }
 
+// notPrinted stands in for a command one of whose values holds a control
+// character (a newline, say): no IAM or Lambda name can, so the evidence is
+// not what AWS would return, and a command that spans lines or hides text
+// is not one to paste into a shell. It is a comment: nothing runs.
+const notPrinted = "# command not printed: a value in it holds a control character, which no IAM or Lambda name can; check the evidence"
+
+// printable reports whether every value may go into a printed command.
+func printable(values ...string) bool {
+	for _, v := range values {
+		if strings.IndexFunc(v, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // PutPolicy is the command that writes an inline policy of a role or user:
 // aws iam put-role-policy (or put-user-policy) with the whole document.
 func PutPolicy(kind, entity, policyName, document string) string {
+	if !printable(entity, policyName, document) {
+		return notPrinted
+	}
 	return fmt.Sprintf("aws iam put-%s-policy --%s-name %s --policy-name %s --policy-document %s",
 		kind, kind, Quote(entity), Quote(policyName), Quote(document))
 }
@@ -51,6 +70,9 @@ func PutPolicy(kind, entity, policyName, document string) string {
 // CreatePolicyVersion is the command that replaces a managed policy's
 // document (a permissions boundary's, say) with the one in file.
 func CreatePolicyVersion(policyARN, file string) string {
+	if !printable(policyARN, file) {
+		return notPrinted
+	}
 	return fmt.Sprintf("aws iam create-policy-version --policy-arn %s --set-as-default --policy-document %s",
 		Quote(policyARN), Quote("file://"+file))
 }
@@ -74,6 +96,9 @@ type Permission struct {
 
 // AddPermission is the aws lambda add-permission command for p.
 func AddPermission(p Permission) string {
+	if !printable(p.Function, p.Qualifier, p.StatementID, p.Action, p.Principal, p.SourceArn, p.SourceAccount, p.FunctionURLAuthType) {
+		return notPrinted
+	}
 	c := "aws lambda add-permission --function-name " + Quote(p.Function)
 	if p.Qualifier != "" {
 		c += " --qualifier " + Quote(p.Qualifier)
