@@ -61,7 +61,7 @@ func (o Options) full(w io.Writer, v *diagnose.Verdict) error {
 					p.line("Closest statements and why they do not match:")
 					first = false
 				}
-				head := fmt.Sprintf("  %s: %s", l.Layer, statementName(st))
+				head := clip(fmt.Sprintf("  %s: %s", l.Layer, statementName(st)), maxCell)
 				if l.Blocks {
 					head = o.paint(sgrRed, head) + " (blocks)"
 				}
