@@ -113,10 +113,16 @@ func (o Options) screen(w io.Writer, v *diagnose.Verdict) error {
 		if fix.Caveat != "" {
 			p.line(wrap("  caveat: ", "  ", fix.Caveat, cols))
 		}
-		if shown.command {
+		switch {
+		case shown.command && shown.text == "":
+			// No command writes this change (a managed policy's document
+			// is edited by its owner): the statement itself is the fix.
+			shown = form{name: "policy JSON"}
+			p.changes("  ", fix.Changes)
+		case shown.command:
 			p.line("  with the AWS CLI:")
 			p.commands("    ", shown.text)
-		} else {
+		default:
 			where := shown.name
 			if shown.where != "" {
 				where += ", " + shown.where
@@ -173,14 +179,18 @@ func moreLine(fix *diagnose.Fix, shown form, total int) string {
 	}
 	if fix != nil {
 		var forms []string
-		forms = append(forms, "policy JSON")
+		if shown.name != "policy JSON" {
+			forms = append(forms, "policy JSON")
+		}
 		if !shown.command && fix.CLI != "" {
 			forms = append(forms, "AWS CLI")
 		}
 		if fix.CloudFormation != "" {
 			forms = append(forms, otherTemplateForms(fix.CloudFormation, shown)...)
 		}
-		parts = append(parts, "this one as "+joinWith(forms, "or"))
+		if len(forms) > 0 {
+			parts = append(parts, "this one as "+joinWith(forms, "or"))
+		}
 	}
 	parts = append(parts, "every layer")
 	return "why-denied -v shows " + joinWith(parts, "and") + "."

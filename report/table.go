@@ -310,25 +310,30 @@ func (p *printer) commands(prefix, cli string) {
 	}
 }
 
-func (p *printer) fix(f diagnose.Fix, cols int) {
-	p.line(wrap("    fix: ", "         ", f.Description, cols))
-	if f.Caveat != "" {
-		p.line(wrap("         caveat: ", "         ", f.Caveat, cols))
-	}
-	// The statements the fix adds or changes (the whole documents after the
-	// change are in the JSON output); escaped already shows them indented.
-	for _, c := range f.Changes {
+// changes writes the statements a fix adds or changes (the whole
+// documents after the change are in the JSON output); escaped has already
+// indented them.
+func (p *printer) changes(prefix string, changes []evidence.Change) {
+	for _, c := range changes {
 		if c.Document == nil {
 			continue
 		}
 		switch c.Kind {
 		case evidence.AddCondition:
-			p.line(fmt.Sprintf("         in %s policy %s, statement %d, add:", c.Layer, c.Policy, c.Statement))
+			p.line(fmt.Sprintf("%sin %s policy %s, statement %d, add:", prefix, c.Layer, c.Policy, c.Statement))
 		default:
-			p.line(fmt.Sprintf("         add to %s policy %s:", c.Layer, c.Policy))
+			p.line(fmt.Sprintf("%sadd to %s policy %s:", prefix, c.Layer, c.Policy))
 		}
-		p.line(indent("           ", string(c.Document)))
+		p.line(indent(prefix+"  ", string(c.Document)))
 	}
+}
+
+func (p *printer) fix(f diagnose.Fix, cols int) {
+	p.line(wrap("    fix: ", "         ", f.Description, cols))
+	if f.Caveat != "" {
+		p.line(wrap("         caveat: ", "         ", f.Caveat, cols))
+	}
+	p.changes("         ", f.Changes)
 	p.commands("         ", f.CLI)
 	if f.CloudFormation != "" {
 		p.line(indent("         ", f.CloudFormation))
