@@ -169,7 +169,7 @@ func callerInfo(ev *evidence.Evidence, res *policy.Result) CallerInfo {
 }
 
 func targetInfo(ev *evidence.Evidence) TargetInfo {
-	t := TargetInfo{Function: ev.Target.ARN, Account: ev.Target.Account}
+	t := TargetInfo{Function: ev.Target.ARN, Account: ev.Target.Account, Tags: ev.Target.Tags}
 	if q, ok := strings.CutPrefix(ev.Request.Resource, ev.Target.ARN+":"); ok {
 		t.Qualifier = q
 	}

@@ -131,6 +131,9 @@ type TargetInfo struct {
 	Function  string `json:"function"`
 	Qualifier string `json:"qualifier,omitempty"`
 	Account   string `json:"account"`
+	// Tags are the function's tags, as in the evidence: they say how it was
+	// deployed (SAM, CloudFormation), so fixes can be shown in that form.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // LayerReport is what one layer said.

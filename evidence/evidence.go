@@ -95,6 +95,12 @@ type Target struct {
 	// MissingExecutionRole is the ARN of the function's execution role when
 	// that role no longer exists: the function cannot run.
 	MissingExecutionRole string `json:"missingExecutionRole,omitempty"`
+	// Tags are the function's tags (lambda:GetFunction / ListTags), when
+	// read. They decide nothing in the verdict: they say how the function
+	// was deployed, so that a fix is written in that form. CloudFormation
+	// tags every resource of a stack with aws:cloudformation:stack-name and
+	// aws:cloudformation:logical-id; SAM adds lambda:createdBy=SAM.
+	Tags map[string]string `json:"tags,omitempty"`
 }
 
 // NamedPolicy is one policy document with where it came from.

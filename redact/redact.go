@@ -192,6 +192,12 @@ func (r *redactor) evidence(ev *evidence.Evidence) error {
 	}
 	ev.Target.ARN = r.arnOrText(ev.Target.ARN)
 	ev.Target.Account = r.text(ev.Target.Account)
+	// The function's tags name its stack and logical ID, and any value its
+	// owners chose: replaced like every other name (they decide nothing in
+	// the verdict, only the form a fix is shown in).
+	for k, v := range ev.Target.Tags {
+		ev.Target.Tags[k] = r.arnOrText(v)
+	}
 	for _, np := range namedPolicies(ev) {
 		if err := r.named(np); err != nil {
 			return err

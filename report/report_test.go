@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -35,34 +37,69 @@ func verdictFor(t *testing.T, fixture string) *diagnose.Verdict {
 	return v
 }
 
-// TestTableGolden renders every bundled fixture as a table and compares it
-// with testdata/<fixture>.golden (go test ./report -update rewrites them).
+// goldenWidths are the terminal widths the golden files are rendered at:
+// a narrow terminal (the layers as a list), a common one, a wide one.
+var goldenWidths = []int{80, 100, 160}
+
+// TestTableGolden renders every bundled fixture at each golden width, as
+// the first screen and as the whole report (--verbose), and compares them
+// with testdata/<fixture>.<width>[.verbose].golden (go test ./report
+// -update rewrites them).
 func TestTableGolden(t *testing.T) {
 	fixtures, err := filepath.Glob("../fixtures/*.json")
 	if err != nil || len(fixtures) == 0 {
 		t.Fatalf("no fixtures: %v", err)
 	}
 	for _, path := range fixtures {
-		name := filepath.Base(path)
-		t.Run(name, func(t *testing.T) {
-			var buf bytes.Buffer
-			if err := Table(&buf, verdictFor(t, name)); err != nil {
-				t.Fatal(err)
-			}
-			golden := filepath.Join("testdata", strings.TrimSuffix(name, ".json")+".golden")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
+		name := strings.TrimSuffix(filepath.Base(path), ".json")
+		v := verdictFor(t, name+".json")
+		for _, w := range goldenWidths {
+			for _, verbose := range []bool{false, true} {
+				golden := fmt.Sprintf("%s.%d.golden", name, w)
+				if verbose {
+					golden = fmt.Sprintf("%s.%d.verbose.golden", name, w)
 				}
+				t.Run(golden, func(t *testing.T) {
+					var buf bytes.Buffer
+					if err := (Options{Width: w, Verbose: verbose}).Table(&buf, v); err != nil {
+						t.Fatal(err)
+					}
+					checkGolden(t, filepath.Join("testdata", golden), buf.Bytes())
+					for i, line := range strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n") {
+						if width(line) > w && !isCode(line) {
+							t.Errorf("line %d is %d columns wide, more than %d: %q", i+1, width(line), w, line)
+						}
+					}
+				})
 			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./report -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("table output differs from %s (go test ./report -update rewrites it)\n--- got:\n%s", golden, buf.String())
-			}
-		})
+		}
+	}
+}
+
+// isCode tells the lines printed verbatim, which are not folded because a
+// folded command, JSON document or YAML snippet would not paste: commands,
+// JSON strings, YAML list items and scalars.
+func isCode(line string) bool {
+	l := strings.TrimSpace(line)
+	return strings.HasPrefix(l, "$ ") || strings.HasPrefix(l, `"`) || strings.HasPrefix(l, "- arn:") ||
+		yamlScalar.MatchString(l)
+}
+
+var yamlScalar = regexp.MustCompile(`^[A-Za-z]+: \S+$`)
+
+func checkGolden(t *testing.T, golden string, got []byte) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(golden, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./report -update to create it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("output differs from %s (go test ./report -update rewrites it)\n--- got:\n%s", golden, got)
 	}
 }
 
@@ -70,7 +107,7 @@ func TestTableGolden(t *testing.T) {
 // fields the README promises.
 func TestJSONContract(t *testing.T) {
 	var buf bytes.Buffer
-	if err := Render(&buf, FormatJSON, verdictFor(t, "sam-qualified-invoke.json"), Table); err != nil {
+	if err := Render(&buf, FormatJSON, verdictFor(t, "sam-qualified-invoke.json"), Options{}.Table); err != nil {
 		t.Fatal(err)
 	}
 	var out struct {

@@ -55,6 +55,8 @@ type diagnoseOptions struct {
 	Region, EndpointURL                   string
 	Timeout                               time.Duration
 
+	Display displayOptions
+
 	NoSimulate   bool
 	Snapshot     string
 	Redact       bool
@@ -171,6 +173,7 @@ func addAccessFlags(cmd *cobra.Command, opts *diagnoseOptions) {
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "total time allowed for AWS calls, retries included")
 	f.BoolVar(&opts.NoSimulate, "no-simulate", false, "do not call iam:SimulatePrincipalPolicy; evaluate every layer locally")
 	f.StringVar(&opts.FromSnapshot, "from-snapshot", "", "diagnose offline from an evidence `FILE` (no credentials needed)")
+	addDisplayFlags(cmd, &opts.Display)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	for _, name := range []string{"profile", "caller-profile", "target-profile", "region", "endpoint-url"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
@@ -307,7 +310,7 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
+	if err := report.Render(o.IO.Out, o.format, v, o.Display.view(o.IO.Out).Table); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return decisionError(v)

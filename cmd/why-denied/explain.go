@@ -126,7 +126,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 			fmt.Fprintf(o.IO.Err, "why-denied: warning: %s\n", report.Escape(f.Message))
 		}
 	}
-	if err := report.Render(o.IO.Out, o.format, v, report.Table); err != nil {
+	if err := report.Render(o.IO.Out, o.format, v, o.Display.view(o.IO.Out).Table); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return decisionError(v)
@@ -154,7 +154,7 @@ func (o *explainOptions) accountUnreadable(d *accessdenied.Denial, err error) er
 func (o *explainOptions) meaningOnly(d *accessdenied.Denial, reason string, cause error) error {
 	m := accessdenied.Explain(d)
 	m.Reason = reason
-	if err := report.Render(o.IO.Out, o.format, m, report.Meaning); err != nil {
+	if err := report.Render(o.IO.Out, o.format, m, o.Display.view(o.IO.Out).Meaning); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	if cause != nil {
