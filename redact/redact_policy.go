@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // document redacts a policy document, knowing what each element holds, and
@@ -166,7 +167,8 @@ func (r *redactor) policyName(name string) string {
 // principal redacts a principal: an ARN, an account ID or unique ID, or a
 // service principal (kept).
 func (r *redactor) principal(p string) string {
-	if isServicePrincipal(p) {
+	// A service principal and the anonymous caller name no one.
+	if isServicePrincipal(p) || p == policy.Anonymous {
 		return p
 	}
 	return r.arnOrText(p)
