@@ -153,7 +153,7 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 			return f
 		}
 		st := rep.Statements[0]
-		f.Message = fmt.Sprintf("an explicit Deny in the %s %q, statement %s, matches %s, and a Deny wins over every Allow", name, st.Policy, statementName(st), action)
+		f.Message = fmt.Sprintf("an explicit Deny in the %s %q, statement %s, matches %s, and a Deny wins over every Allow", name, st.Policy, st.Label(), action)
 		if len(st.Reasons) > 0 {
 			f.Message += ": " + strings.Join(st.Reasons, "; ")
 		}
@@ -201,13 +201,14 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 		st := rep.Statements[0]
 		if st.Status == StatusClosest && len(st.Reasons) > 0 {
 			// The first reason only: the layer's statements carry them all.
-			f.Message += fmt.Sprintf(". Closest: %q statement %s: %s", st.Policy, statementName(st), st.Reasons[0])
+			f.Message += fmt.Sprintf(". Closest: %q statement %s: %s", st.Policy, st.Label(), st.Reasons[0])
 		}
 	}
 	return f
 }
 
-func statementName(st StatementReport) string {
+// Label names a statement of a policy by its index and Sid: "0 (AllowInvoke)".
+func (st StatementReport) Label() string {
 	if st.Sid != "" {
 		return fmt.Sprintf("%d (%s)", st.Statement, st.Sid)
 	}

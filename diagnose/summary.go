@@ -43,7 +43,7 @@ func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decisio
 		for _, rep := range v.Layers {
 			if rep.Result == ResultAllows && (rep.Layer == policy.LayerIdentity || rep.Layer == policy.LayerResource) && len(rep.Statements) > 0 {
 				st := rep.Statements[0]
-				return fmt.Sprintf("ALLOWED: %s may call %s on %s (%s %q, statement %s)", v.Caller.Principal, v.Request.Action, v.Request.Resource, layerWords[rep.Layer], st.Policy, statementName(st))
+				return fmt.Sprintf("ALLOWED: %s may call %s on %s (%s %q, statement %s)", v.Caller.Principal, v.Request.Action, v.Request.Resource, layerWords[rep.Layer], st.Policy, st.Label())
 			}
 		}
 		return fmt.Sprintf("ALLOWED: %s may call %s on %s", v.Caller.Principal, v.Request.Action, v.Request.Resource)

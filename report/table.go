@@ -273,10 +273,7 @@ func statementCell(l diagnose.LayerReport, note string) string {
 }
 
 func statementName(st diagnose.StatementReport) string {
-	if st.Sid != "" {
-		return fmt.Sprintf("%s #%d (%s)", st.Policy, st.Statement, st.Sid)
-	}
-	return fmt.Sprintf("%s #%d", st.Policy, st.Statement)
+	return st.Policy + " #" + st.Label()
 }
 
 // printer writes lines and remembers the first error.
