@@ -38,6 +38,8 @@ import (
 // (function:, role/, assumed-role/ ...), $LATEST, service principals,
 // policy variables, wildcards, and values that are numbers, dates, IP
 // addresses or booleans. Names of AWS managed policies are public and kept.
+// IAM unique IDs keep their prefix (AROA a role, AIDA a user: see
+// redact_uniqueid.go), so a statement that names a deleted role still says so.
 //
 // The substitution is drawn from a key derived from ev itself: the same
 // evidence always redacts the same way, and the key is in no source code. It

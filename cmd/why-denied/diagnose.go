@@ -149,7 +149,7 @@ TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 	f.StringVar(&opts.SourceAccount, "source-account", "", "aws:SourceAccount of a service-principal call")
 	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
 	f.StringVar(&opts.At, "at", "", "diagnose the call as made at `TIME` (RFC 3339, e.g. 2027-01-01T00:00:00Z): aws:CurrentTime and aws:EpochTime (default: now)")
-	f.BoolVar(&opts.Redact, "redact", false, "with --snapshot: replace account IDs and names in the saved evidence, consistently, so that it still diagnoses the same")
+	f.BoolVar(&opts.Redact, "redact", false, "with --snapshot: blur account IDs, names and unique IDs in the saved evidence, each always the same way, so that it still diagnoses the same; blurred, not encrypted: lengths, letter case and repeated letters remain")
 	addAccessFlags(cmd, opts)
 	for _, name := range []string{"action", "context", "source-arn", "source-account", "at"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
