@@ -197,9 +197,14 @@ func loadConfig(ctx context.Context, side, profile string, opts Options) (aws.Co
 	if cfg.Credentials == nil {
 		return aws.Config{}, &CredentialsError{Side: side, Profile: profile, Err: errors.New("no credential provider configured")}
 	}
+	effective, sso := credentialSource(cfg)
 	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-		return aws.Config{}, &CredentialsError{Side: side, Profile: profile, Err: err}
+		return aws.Config{}, &CredentialsError{Side: side, Profile: cmp.Or(profile, effective), SSOProfile: sso, Err: err}
 	}
+	// Every client of this side gets it, and the clients the credential
+	// providers built while loading do not: rejected credentials are
+	// named with their profile.
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), markRejectedCredentials(cmp.Or(profile, effective), sso))
 	return cfg, nil
 }
 
