@@ -108,7 +108,7 @@ func (e *CredentialsError) Error() string {
 	}
 	if e.Profile == "" && strings.Contains(e.Err.Error(), "no EC2 IMDS role found") {
 		// The default chain's last link failed: the SDK names only it.
-		return fmt.Sprintf("no AWS credentials found for the %s side (none in the environment, the shared config and credentials files, or an instance role): run aws configure or aws sso login, or pass --profile", e.Side)
+		return fmt.Sprintf("no usable AWS credentials for the %s side (the default credential chain): none in the environment, the shared config and credentials files, or an instance role; run aws configure or aws sso login, or pass --profile", e.Side)
 	}
 	return fmt.Sprintf("no usable AWS credentials for the %s side (%s): %v", e.Side, profile, e.Err)
 }
