@@ -53,6 +53,7 @@ type diagnoseOptions struct {
 	Profile, CallerProfile, TargetProfile string
 	Region, EndpointURL                   string
 	Timeout                               time.Duration
+	Debug                                 bool
 
 	NoSimulate   bool
 	Snapshot     string
@@ -168,6 +169,7 @@ func addAccessFlags(cmd *cobra.Command, opts *diagnoseOptions) {
 	f.StringVar(&opts.Region, "region", "", "AWS region (default: the profile's)")
 	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a local emulator)")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "total time allowed for AWS calls, retries included")
+	f.BoolVar(&opts.Debug, "debug", false, "print each AWS call to standard error as it completes (operation, names read, HTTP status, time, retries) and the total; never credentials or policy documents")
 	f.BoolVar(&opts.NoSimulate, "no-simulate", false, "do not call iam:SimulatePrincipalPolicy; evaluate every layer locally")
 	f.StringVar(&opts.FromSnapshot, "from-snapshot", "", "diagnose offline from an evidence `FILE` (no credentials needed)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
@@ -329,6 +331,11 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 	if o.FromSnapshot != "" {
 		return readSnapshot(o.FromSnapshot)
 	}
+	var calls *awsclient.CallLog
+	if o.Debug {
+		calls = awsclient.NewCallLog(o.IO.Err)
+		defer calls.WriteTotal()
+	}
 	src, err := o.Deps.newSource(ctx, awsclient.Options{
 		Profile:       o.Profile,
 		CallerProfile: o.CallerProfile,
@@ -336,6 +343,7 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 		Region:        o.Region,
 		EndpointURL:   o.EndpointURL,
 		Timeout:       o.Timeout,
+		Debug:         calls,
 	})
 	if err != nil {
 		return nil, err
