@@ -67,3 +67,41 @@ func TestRedactKeepsUniqueIDsReadable(t *testing.T) {
 		t.Errorf("the redacted copy no longer explains that the statement names a deleted role:\n%s", all)
 	}
 }
+
+// TestRedactOtherPolicyVersions: a managed policy's other versions are
+// documents like its default one, and are redacted the same way, so that
+// the copy still says which version would allow the call.
+func TestRedactOtherPolicyVersions(t *testing.T) {
+	const policyARN = "arn:aws:iam::210987654321:policy/OrdersInvoke"
+	ev := &evidence.Evidence{
+		Version: 1,
+		Request: evidence.Request{Caller: rcSession, Action: "lambda:InvokeFunction", Resource: rcTarget},
+		Caller: evidence.Caller{ARN: rcRole, Account: "210987654321", SessionPolicies: []evidence.NamedPolicy{}, IdentityPolicies: []evidence.NamedPolicy{{
+			Name: "OrdersInvoke", ARN: policyARN,
+			Document:      json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"logs:*","Resource":"*"}]}`),
+			OtherVersions: []evidence.PolicyVersion{{VersionID: "v1", Document: json.RawMessage(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"lambda:InvokeFunction","Resource":"` + rcTarget + `"}]}`)}},
+		}}},
+		Target: evidence.Target{ARN: rcTarget, Account: "210987654321"},
+	}
+	red, err := Evidence(ev, diagnose.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(red)
+	for _, name := range []string{"ProcessPayments", "210987654321", "OrdersInvoke"} {
+		if strings.Contains(string(b), name) {
+			t.Errorf("the redacted file still holds %s:\n%s", name, b)
+		}
+	}
+	v, err := diagnose.Diagnose(red, diagnose.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range v.Findings {
+		found = found || f.Kind == diagnose.KindNonDefaultVersion && strings.Contains(f.Message, "(v1)")
+	}
+	if !found {
+		t.Errorf("the redacted copy no longer says version v1 would allow the call: %+v", v.Findings)
+	}
+}
