@@ -47,6 +47,8 @@ type Options struct {
 	Timeout time.Duration
 	// Recorder, when set, is told about every operation sent (tests).
 	Recorder OperationRecorder
+	// Debug, when set, is told of every call as it completes (--debug).
+	Debug *CallLog
 }
 
 // Side holds the clients that read one side of the request: the caller's
@@ -205,13 +207,26 @@ func loadConfig(ctx context.Context, side, profile string, opts Options) (aws.Co
 	if cfg.Credentials == nil {
 		return aws.Config{}, &CredentialsError{Side: side, Profile: profile, Err: errors.New("no credential provider configured")}
 	}
-	if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+	effective, sso := credentialSource(cfg)
+	start := time.Now()
+	_, err = cfg.Credentials.Retrieve(ctx)
+	if opts.Debug != nil {
+		opts.Debug.credentials(side, cmp.Or(profile, effective), time.Since(start), err)
+	}
+	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			// Not a missing login: the time ran out while the SDK was
 			// still asking for credentials (IMDS, SSO, a role to assume).
 			return aws.Config{}, deadlinePassed(opts.Timeout, "the AWS credentials of the "+side+" side were obtained", err)
 		}
-		return aws.Config{}, &CredentialsError{Side: side, Profile: profile, Err: err}
+		return aws.Config{}, &CredentialsError{Side: side, Profile: cmp.Or(profile, effective), SSOProfile: sso, Err: err}
+	}
+	// Options every client of this side gets, and the clients the
+	// credential providers built while loading do not: rejected
+	// credentials named with their profile, and the --debug log.
+	cfg.APIOptions = append(slices.Clip(cfg.APIOptions), markRejectedCredentials(cmp.Or(profile, effective), sso))
+	if opts.Debug != nil {
+		cfg.APIOptions = append(cfg.APIOptions, opts.Debug.apiOption)
 	}
 	return cfg, nil
 }

@@ -84,13 +84,31 @@ type CredentialsError struct {
 	Side string
 	// Profile is the profile that was used, empty for the default chain.
 	Profile string
-	Err     error
+	// SSOProfile is the profile to log in with when the credentials come
+	// from IAM Identity Center (an sso_session or sso_start_url profile,
+	// or the source_profile of a role profile): without a cached token,
+	// or with an expired one, `aws sso login` is the fix.
+	SSOProfile string
+	Err        error
 }
 
 func (e *CredentialsError) Error() string {
 	profile := "the default credential chain"
 	if e.Profile != "" {
 		profile = "profile " + e.Profile
+	}
+	if e.SSOProfile != "" {
+		if _, _, ok := unreachable(e.Err); !ok {
+			return fmt.Sprintf("no usable AWS credentials for the %s side (%s): the SSO session has expired or was never started; run: aws sso login --profile %s",
+				e.Side, profile, e.SSOProfile)
+		}
+	}
+	if endpoint, cause, ok := unreachable(e.Err); ok {
+		return fmt.Sprintf("no usable AWS credentials for the %s side (%s): cannot reach %s: %s; check the network or the proxy", e.Side, profile, endpoint, cause)
+	}
+	if e.Profile == "" && strings.Contains(e.Err.Error(), "no EC2 IMDS role found") {
+		// The default chain's last link failed: the SDK names only it.
+		return fmt.Sprintf("no usable AWS credentials for the %s side (the default credential chain): none in the environment, the shared config and credentials files, or an instance role; run aws configure or aws sso login, or pass --profile", e.Side)
 	}
 	return fmt.Sprintf("no usable AWS credentials for the %s side (%s): %v", e.Side, profile, e.Err)
 }
@@ -113,12 +131,26 @@ type CallError struct {
 }
 
 func (e *CallError) Error() string {
+	if endpoint, cause, ok := unreachable(e.Err); ok {
+		// The SDK's text for this is a few hundred characters of retry and
+		// transport detail around the two facts that matter.
+		return fmt.Sprintf("cannot reach %s: %s; check %s", endpoint, cause, unreachableHint(cause))
+	}
 	msg := fmt.Sprintf("reading %s with %s: %v", e.Resource, e.Action, e.Err)
 	switch {
 	case e.AccessDenied():
 		msg += fmt.Sprintf(" (the credentials need %s)", e.Action)
 	case e.credentialsProblem():
-		msg += " (the credentials were rejected: refresh them or pick another --profile)"
+		msg = fmt.Sprintf("reading %s with %s: AWS rejected the credentials (%s)", e.Resource, e.Action, apiErrorCode(e.Err))
+		rc, ok := errors.AsType[*rejectedCredentials](e.Err)
+		switch {
+		case ok && rc.ssoProfile != "":
+			msg += fmt.Sprintf(" of %s: the SSO session has expired; run: aws sso login --profile %s", rc.who(), rc.ssoProfile)
+		case ok:
+			msg += fmt.Sprintf(" of %s: refresh them, or pick another --profile", rc.who())
+		default:
+			msg += ": refresh them, or pick another --profile"
+		}
 	}
 	return msg
 }

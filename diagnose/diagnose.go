@@ -47,6 +47,9 @@ type diagnosis struct {
 	unknown []policy.Layer
 	// docs are the policy documents parsed so far.
 	docs documents
+	// versionFinding is where the nonDefaultPolicyVersion finding of each
+	// managed policy is among the verdict's findings, by policy ARN.
+	versionFinding map[string]int
 }
 
 // Diagnose evaluates the evidence and explains the outcome.
@@ -120,6 +123,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	// message and the evidence do not say.
 	v.Findings = d.findings(in, &base, v, known, keys)
 	v.Findings = append(v.Findings, undecidableFindings(undecidable, known, v)...)
+	v.Findings = d.appendVersionFindings(v.Findings, v)
 
 	// 4. Fixes, for a definite deny.
 	if v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny {

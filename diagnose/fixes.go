@@ -144,6 +144,7 @@ func (f *fixer) candidates() []candidate {
 					grants = append(grants, c)
 				}
 			}
+			grants = append(grants, f.versionGrants(l)...)
 		case policy.LayerResource:
 			if c, ok := f.resourceGrant(actions); ok {
 				grants = append(grants, c)
@@ -151,6 +152,7 @@ func (f *fixer) candidates() []candidate {
 		case policy.LayerPermissionsBoundary:
 			if !f.conditionsOnly(l) {
 				grants = append(grants, f.boundaryGrant(actions))
+				grants = append(grants, f.versionGrants(l)...)
 			}
 		case policy.LayerSessionPolicy:
 			if !f.conditionsOnly(l) {

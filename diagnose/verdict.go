@@ -71,6 +71,7 @@ const (
 	KindDiagnosedAsSession      FindingKind = "diagnosedAsSession"
 	KindNoFunctionURL           FindingKind = "noFunctionUrl"
 	KindExecutionRoleMissing    FindingKind = "executionRoleMissing"
+	KindNonDefaultVersion       FindingKind = "nonDefaultPolicyVersion"
 	// The message kinds compare a pasted AccessDenied message with the
 	// diagnosis (why-denied explain).
 	KindMessageLayerNotRead      FindingKind = "messageLayerNotRead"

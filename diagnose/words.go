@@ -62,41 +62,82 @@ func describeResource(values []string, target string) string {
 	return fmt.Sprintf("Resource %s does not match %s", list(values), target)
 }
 
-// fieldDifference names the first ARN field (partition, service, region,
-// account, resource) in which the closest value differs from target.
+// fieldDifference names every ARN field (partition, service, region,
+// account, resource) in which the closest of values differs from target:
+// a grant copied from another stack is often wrong in several at once
+// (region and name, say), and naming only the first sends the user back
+// for another denied call after fixing it. The closest value is the one
+// with the fewest differing fields; wildcard values are left to the
+// engine's own words.
 func fieldDifference(values []string, target string) string {
 	t, ok := arn.Parse(target)
 	if !ok {
 		return ""
 	}
+	var best []fieldDiff
+	bestValue := ""
 	for _, v := range values {
 		a, ok := arn.Parse(v)
 		if !ok || strings.ContainsAny(v, "*?") {
 			continue
 		}
-		diffs := 0
-		var what string
-		check := func(name, got, want string) {
-			if got != want {
-				diffs++
-				what = fmt.Sprintf("Resource %s names %s %q, but the call is to %s %q", v, name, got, name, want)
-			}
-		}
-		check("partition", a.Partition, t.Partition)
-		check("service", a.Service, t.Service)
-		check("region", a.Region, t.Region)
-		check("account", a.Account, t.Account)
-		if diffs == 0 && a.Resource != t.Resource {
-			if strings.EqualFold(a.Resource, t.Resource) {
-				return fmt.Sprintf("Resource %s differs from %s only in letter case; ARNs are case-sensitive", v, target)
-			}
-			return fmt.Sprintf("Resource %s names %q, but the call is to %q", v, a.Resource, t.Resource)
-		}
-		if diffs == 1 {
-			return what
+		diffs := arnFieldDiffs(a, t)
+		if len(diffs) > 0 && (best == nil || len(diffs) < len(best)) {
+			best, bestValue = diffs, v
 		}
 	}
-	return ""
+	switch {
+	case best == nil:
+		return ""
+	case len(best) == 1 && best[0].name == "resource":
+		if strings.EqualFold(best[0].got, best[0].want) {
+			return fmt.Sprintf("Resource %s differs from %s only in letter case; ARNs are case-sensitive", bestValue, target)
+		}
+		return fmt.Sprintf("Resource %s names %q, but the call is to %q", bestValue, best[0].got, best[0].want)
+	}
+	got := make([]string, len(best))
+	want := make([]string, len(best))
+	for i, d := range best {
+		got[i] = fmt.Sprintf("%s %q", d.name, d.got)
+		want[i] = fmt.Sprintf("%s %q", d.name, d.want)
+	}
+	return fmt.Sprintf("Resource %s names %s, but the call is to %s", bestValue, andList(got), andList(want))
+}
+
+// fieldDiff is one ARN field in which a policy's ARN differs from the
+// request's.
+type fieldDiff struct{ name, got, want string }
+
+// arnFieldDiffs lists the fields of a that differ from t, in ARN order. Two
+// function ARNs that differ in the function's name (and qualifier) are said
+// to differ in "function name", the words the Lambda console uses.
+func arnFieldDiffs(a, t arn.ARN) []fieldDiff {
+	var out []fieldDiff
+	check := func(name, got, want string) {
+		if got != want {
+			out = append(out, fieldDiff{name, got, want})
+		}
+	}
+	check("partition", a.Partition, t.Partition)
+	check("service", a.Service, t.Service)
+	check("region", a.Region, t.Region)
+	check("account", a.Account, t.Account)
+	got, gotFn := strings.CutPrefix(a.Resource, "function:")
+	want, wantFn := strings.CutPrefix(t.Resource, "function:")
+	if gotFn && wantFn && len(out) > 0 {
+		check("function name", got, want)
+	} else {
+		check("resource", a.Resource, t.Resource)
+	}
+	return out
+}
+
+// andList joins items as a sentence does: "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }
 
 func describePrincipal(values []string, req *policy.Request) string {

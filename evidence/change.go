@@ -10,11 +10,11 @@ import (
 )
 
 // Change is one edit of the evidence that a fix consists of, in a form a
-// script can apply: add a statement to a layer's policy, or add a condition
-// to a statement.
+// script can apply: add a statement to a layer's policy, add a condition
+// to a statement, or make another version of a managed policy its default.
 type Change struct {
 	Layer policy.Layer `json:"layer"`
-	// Kind is "addStatement" or "addCondition".
+	// Kind is "addStatement", "addCondition" or "setDefaultPolicyVersion".
 	Kind string `json:"kind"`
 	// Policy names the policy to change: the new inline or session policy
 	// for addStatement to identity/sessionPolicy, the existing policy
@@ -22,13 +22,20 @@ type Change struct {
 	Policy string `json:"policy"`
 	// Statement is the index of the statement an addCondition changes.
 	Statement int `json:"statement,omitempty"`
-	// Document is the statement to add, or the Condition block to merge.
+	// Document is the statement to add, or the Condition block to merge;
+	// for setDefaultPolicyVersion, the document of the version made the
+	// default.
 	Document json.RawMessage `json:"document"`
+	// PolicyARN and VersionID name the managed policy and the version a
+	// setDefaultPolicyVersion makes its default.
+	PolicyARN string `json:"policyArn,omitempty"`
+	VersionID string `json:"versionId,omitempty"`
 }
 
 const (
-	AddStatement = "addStatement"
-	AddCondition = "addCondition"
+	AddStatement      = "addStatement"
+	AddCondition      = "addCondition"
+	SetDefaultVersion = "setDefaultPolicyVersion"
 )
 
 // Apply returns a copy of ev with the changes made, so that a fix can
@@ -70,6 +77,8 @@ func Apply(ev *Evidence, changes []Change) (*Evidence, error) {
 			np := *out.Caller.PermissionsBoundary
 			np.Document, err = AppendStatement(np.Document, c.Document)
 			out.Caller.PermissionsBoundary = &np
+		case c.Kind == SetDefaultVersion:
+			err = out.setDefaultVersion(c.PolicyARN, c.VersionID)
 		case c.Kind == AddCondition:
 			err = out.editPolicy(c.Layer, c.Policy, func(doc json.RawMessage) (json.RawMessage, error) {
 				return addConditionTo(doc, c.Statement, c.Document)

@@ -112,6 +112,9 @@ type NamedPolicy struct {
 	ARN string `json:"arn"`
 	// Document is the policy JSON as AWS stores it (URL-decoded).
 	Document json.RawMessage `json:"document"`
+	// OtherVersions are a managed policy's versions other than its default
+	// one, when they were read (see PolicyVersion); absent otherwise.
+	OtherVersions []PolicyVersion `json:"otherVersions,omitempty"`
 }
 
 // Organization holds SCPs and RCPs, one list of documents per level of the

@@ -77,6 +77,13 @@ func CreatePolicyVersion(policyARN, file string) string {
 		Quote(policyARN), Quote("file://"+file))
 }
 
+// SetDefaultPolicyVersion is the command that makes another version of a
+// managed policy its default: for every role, user and group the policy
+// is attached to.
+func SetDefaultPolicyVersion(policyARN, versionID string) string {
+	return fmt.Sprintf("aws iam set-default-policy-version --policy-arn %s --version-id %s", Quote(policyARN), Quote(versionID))
+}
+
 // Permission is one statement of a function's resource-based policy, as
 // lambda add-permission writes it.
 type Permission struct {

@@ -38,6 +38,8 @@ import (
 // (function:, role/, assumed-role/ ...), $LATEST, service principals,
 // policy variables, wildcards, and values that are numbers, dates, IP
 // addresses or booleans. Names of AWS managed policies are public and kept.
+// IAM unique IDs keep their prefix (AROA a role, AIDA a user: see
+// redact_uniqueid.go), so a statement that names a deleted role still says so.
 //
 // The substitution is drawn from a key derived from ev itself: the same
 // evidence always redacts the same way, and the key is in no source code. It
@@ -241,6 +243,13 @@ func (r *redactor) named(np *evidence.NamedPolicy) error {
 		return fmt.Errorf("policy %q: %w", name, err)
 	}
 	np.Document = doc
+	for i, v := range np.OtherVersions {
+		doc, err := r.document(v.Document)
+		if err != nil {
+			return fmt.Errorf("policy %q version %s: %w", name, v.VersionID, err)
+		}
+		np.OtherVersions[i].Document = doc
+	}
 	return nil
 }
 
@@ -328,6 +337,7 @@ func fingerprint(v *diagnose.Verdict, r *redactor) []string {
 		fmt.Sprintf("unknown layers %v", v.UnknownLayers),
 		fmt.Sprintf("simulator used %v, decision %s", v.Simulator.Used, v.Simulator.Decision),
 		fmt.Sprintf("problems %d", len(v.Problems)),
+		fmt.Sprintf("findings %v", verdictFindingKinds(v)),
 	}
 	for _, l := range v.Layers {
 		out = append(out, fmt.Sprintf("layer %s: %s, blocks %v, source %s", l.Layer, l.Result, l.Blocks, l.Source))
@@ -338,6 +348,17 @@ func fingerprint(v *diagnose.Verdict, r *redactor) []string {
 			}
 			out = append(out, fmt.Sprintf("  %s %s #%d level %d %s, failing %v", st.Status, name(st.Policy), st.Statement, st.Level, st.Effect, failed))
 		}
+	}
+	return out
+}
+
+// verdictFindingKinds lists the kinds of a verdict's findings, in order: what a
+// copy must still tell (a statement that names a deleted role's ID, a
+// version that would allow the call) beyond the layers' results.
+func verdictFindingKinds(v *diagnose.Verdict) []diagnose.FindingKind {
+	var out []diagnose.FindingKind
+	for _, f := range v.Findings {
+		out = append(out, f.Kind)
 	}
 	return out
 }

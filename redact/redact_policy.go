@@ -171,6 +171,9 @@ func (r *redactor) principal(p string) string {
 	if isServicePrincipal(p) || p == policy.Anonymous {
 		return p
 	}
+	if red, ok := r.uniqueID(p); ok {
+		return red
+	}
 	return r.arnOrText(p)
 }
 
@@ -301,6 +304,9 @@ func (r *redactor) value(key, v string) string {
 		return r.text(v)
 	case isServicePrincipal(v), isLiteral(v):
 		return v
+	}
+	if red, ok := r.uniqueID(v); ok {
+		return red
 	}
 	return r.text(v)
 }

@@ -50,6 +50,9 @@ func (r *redactor) prose(s string) string {
 		case arn.IsAccountID(core):
 			return r.text(core) + trail
 		}
+		if red, ok := r.uniqueID(core); ok {
+			return red + trail
+		}
 		if red, ok := r.words[core]; ok {
 			return red + trail
 		}

@@ -54,6 +54,7 @@ type diagnoseOptions struct {
 	Profile, CallerProfile, TargetProfile string
 	Region, EndpointURL                   string
 	Timeout                               time.Duration
+	Debug                                 bool
 
 	Display displayOptions
 
@@ -152,7 +153,7 @@ TARGET is a function name, NAME:QUALIFIER, or a full or partial function ARN.`,
 	f.StringVar(&opts.SourceAccount, "source-account", "", "aws:SourceAccount of a service-principal call")
 	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence read from AWS to `FILE`")
 	f.StringVar(&opts.At, "at", "", "diagnose the call as made at `TIME` (RFC 3339, e.g. 2027-01-01T00:00:00Z): aws:CurrentTime and aws:EpochTime (default: now)")
-	f.BoolVar(&opts.Redact, "redact", false, "with --snapshot: replace account IDs and names in the saved evidence, consistently, so that it still diagnoses the same")
+	f.BoolVar(&opts.Redact, "redact", false, "with --snapshot: blur account IDs, names and unique IDs in the saved evidence, each always the same way, so that it still diagnoses the same; blurred, not encrypted: lengths, letter case and repeated letters remain")
 	addAccessFlags(cmd, opts)
 	for _, name := range []string{"action", "context", "source-arn", "source-account", "at"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
@@ -171,6 +172,7 @@ func addAccessFlags(cmd *cobra.Command, opts *diagnoseOptions) {
 	f.StringVar(&opts.Region, "region", "", "AWS region (default: the profile's)")
 	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a local emulator)")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "total time allowed for AWS calls, retries included")
+	f.BoolVar(&opts.Debug, "debug", false, "print each AWS call to standard error as it completes (operation, names read, HTTP status, time, retries) and the total; never credentials or policy documents")
 	f.BoolVar(&opts.NoSimulate, "no-simulate", false, "do not call iam:SimulatePrincipalPolicy; evaluate every layer locally")
 	f.StringVar(&opts.FromSnapshot, "from-snapshot", "", "diagnose offline from an evidence `FILE` (no credentials needed)")
 	addDisplayFlags(cmd, &opts.Display)
@@ -333,6 +335,11 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 	if o.FromSnapshot != "" {
 		return readSnapshot(o.FromSnapshot)
 	}
+	var calls *awsclient.CallLog
+	if o.Debug {
+		calls = awsclient.NewCallLog(o.IO.Err)
+		defer calls.WriteTotal()
+	}
 	src, err := o.Deps.newSource(ctx, awsclient.Options{
 		Profile:       o.Profile,
 		CallerProfile: o.CallerProfile,
@@ -340,6 +347,7 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 		Region:        o.Region,
 		EndpointURL:   o.EndpointURL,
 		Timeout:       o.Timeout,
+		Debug:         calls,
 	})
 	if err != nil {
 		return nil, err
