@@ -60,7 +60,12 @@ var (
 	apiInvokeRE    = regexp.MustCompile(`(?i)Lambda invocation failed with status: 403|Invalid permissions on Lambda function`)
 	authorizerRE   = regexp.MustCompile(`(?i)User is not authorized to access this resource|"message":\s*"Unauthorized"`)
 	apiForbiddenRE = regexp.MustCompile(`"message":\s*"Forbidden"`)
-	bareRE         = regexp.MustCompile(`(?i)\baccess ?denied|not authorized to perform this operation|\bUnauthorizedOperation\b`)
+	// A bare denial: S3's "Access Denied", EC2's sentence, an error code
+	// with nothing after it, or the CLI's wrapper around an AccessDenied
+	// code. A text that merely mentions the word AccessDenied is not one.
+	bareRE = regexp.MustCompile(`(?i)\baccess denied\b|not authorized to perform this operation|` +
+		`^\s*[\w.]*(?:AccessDenied|UnauthorizedOperation)\w*:?\s*$|` +
+		`An error occurred \([\w.]*(?:AccessDenied|Unauthorized)\w*\) when calling the \w+ operation`)
 )
 
 // otherForm recognizes the denial texts that are not AWS's sentence; nil
@@ -172,7 +177,7 @@ func explainForm(d *Denial) *Meaning {
 		op := orWord(d.Operation, "OPERATION")
 		m.NextSteps = []string{
 			"aws sts get-caller-identity   # with the credentials that were denied: the caller",
-			"aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=" + q(op) + " --max-results 20",
+			"aws cloudtrail lookup-events --lookup-attributes AttributeKey=EventName,AttributeValue=" + q(op) + " --max-results 20   # management events; data events such as Lambda Invoke are only in trails that log them",
 			"why-denied explain -   # with the denied CloudTrail record",
 		}
 	}

@@ -302,7 +302,7 @@ func (d *Denial) CannotDiagnose() string {
 	case d.Action == "":
 		return "the message is cut off: it names no action (paste the whole message)"
 	case (strings.HasPrefix(d.Resource, "arn:") && !incompleteARN(d.Resource) || strings.HasPrefix(d.Resource, "role ")) && !governorOf(d).function:
-		return "the resource is " + governorOf(d).what + ", not a Lambda function: why-denied diagnoses calls to Lambda functions; the policy that governs it and the command to read it are above"
+		return "the resource is " + governorOf(d).what + ", not a Lambda function, which is all why-denied diagnoses"
 	case d.Caller == "":
 		return "the message does not name the caller"
 	case isAnonymous(d.Caller):
