@@ -2,6 +2,8 @@ package accessdenied
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
@@ -275,7 +277,18 @@ func nextSteps(d *Denial, g governor) []string {
 		if qual != "" {
 			target += ":" + qual
 		}
-		steps = append(steps, fmt.Sprintf("why-denied --action %s %s %s   # with credentials that can read the account", q(d.Action), q(d.Caller), q(target)))
+		// The request context a CloudTrail record showed, so that the
+		// diagnosis is of that request.
+		var flags string
+		for _, k := range slices.Sorted(maps.Keys(d.Context)) {
+			for _, v := range d.Context[k] {
+				flags += " --context " + q(k+"="+v)
+			}
+		}
+		if d.EventTime != "" {
+			flags += " --at " + q(d.EventTime)
+		}
+		steps = append(steps, fmt.Sprintf("why-denied --action %s%s %s %s   # with credentials that can read the account", q(d.Action), flags, q(d.Caller), q(target)))
 	}
 	return steps
 }

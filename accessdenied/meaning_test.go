@@ -249,3 +249,14 @@ func TestOtherFormsAreExplained(t *testing.T) {
 		}
 	}
 }
+
+// The main command suggested for a CloudTrail record carries the request
+// context and time the record showed.
+func TestNextStepsCarryTheRecordsContext(t *testing.T) {
+	d := mustParse(t, `{"eventTime":"2026-11-30T08:05:00Z","eventSource":"lambda.amazonaws.com","eventName":"Invoke","awsRegion":"us-east-1","sourceIPAddress":"10.0.1.25","vpcEndpointId":"vpce-0a1b","errorCode":"AccessDenied","errorMessage":"Access Denied","userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111111111111:assumed-role/R/S"},"requestParameters":{"functionName":"arn:aws:lambda:us-east-1:111111111111:function:F"}}`)
+	steps := Explain(d).NextSteps
+	want := "why-denied --action lambda:InvokeFunction --context aws:RequestedRegion=us-east-1 --context aws:SourceIp=10.0.1.25 --context aws:SourceVpce=vpce-0a1b --at 2026-11-30T08:05:00Z arn:aws:sts::111111111111:assumed-role/R/S arn:aws:lambda:us-east-1:111111111111:function:F"
+	if stepIndex(steps, want) < 0 {
+		t.Errorf("want %q among:\n%s", want, strings.Join(steps, "\n"))
+	}
+}
