@@ -2,6 +2,8 @@ package accessdenied
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
@@ -17,54 +19,129 @@ type Meaning struct {
 	Summary string `json:"summary"`
 	// LookAt names the policy to read first.
 	LookAt string `json:"lookAt"`
-	// NextSteps are commands to run next, most useful first.
+	// NextSteps are commands to run next, most useful first. Every value
+	// from the message in them is shell-quoted (fixtext.Quote).
 	NextSteps []string `json:"nextSteps"`
 	// Diagnosed is false when the account could not be read; Reason says why.
 	Diagnosed bool   `json:"diagnosed"`
 	Reason    string `json:"reason,omitempty"`
 }
 
-var layerLookAt = map[policy.Layer]string{
-	policy.LayerIdentity:            "the identity-based policies (inline and managed) of the caller's role or user",
-	policy.LayerResource:            "the function's resource-based policy (for the qualifier called)",
-	policy.LayerPermissionsBoundary: "the permissions boundary of the caller's role or user",
-	policy.LayerSessionPolicy:       "the session policy passed when the caller's session was created (AssumeRole, GetFederationToken)",
-	policy.LayerSCP:                 "the service control policies of the caller's account, its OUs and the organization root",
-	policy.LayerRCP:                 "the resource control policies of the function's account, its OUs and the organization root",
-	policy.LayerVPCEndpoint:         "the policy of the VPC endpoint the call went through",
-}
-
 // Explain says what a parsed AccessDenied message means and what to run
 // next, for when the account cannot be read.
 func Explain(d *Denial) *Meaning {
+	if d.Form != "" && d.Form != FormKMSEnvironment {
+		return explainForm(d)
+	}
 	m := &Meaning{Message: d}
+	g := governorOf(d)
 	kind := "an implicit deny (nothing allows the call)"
 	if d.Explicit {
 		kind = "an explicit deny (a Deny statement matches the call; it wins over every Allow)"
 	}
-	caller := orWord(d.Caller, "the caller")
-	if isAnonymous(d.Caller) {
-		// AWS prints "User: anonymous" for an unsigned request: only a
-		// resource-based policy that grants Principal "*" can allow it.
-		caller = "an anonymous caller (an unsigned request, which only a resource-based policy granting Principal \"*\" can allow)"
-	}
-	layer := d.Layer
-	if layer == "" {
-		m.Summary = fmt.Sprintf("AWS denied %s to %s with %s, without naming the policy type (older message format).", orWord(d.Action, "the action"), caller, kind)
-		m.LookAt = "every layer: identity policies, permissions boundary, the function's resource policy, SCPs"
+	caller := callerWords(d.Caller)
+	resource := orWord(d.Resource, "a resource the message does not name")
+	if d.Layer == "" {
+		m.Summary = fmt.Sprintf("AWS denied %s to %s on %s with %s, without naming the policy type (older message format).", orWord(d.Action, "an action the message does not name"), caller, resource, kind)
 	} else {
-		m.Summary = fmt.Sprintf("AWS denied %s to %s on %s with %s in the %s.", orWord(d.Action, "the action"), caller, orWord(d.Resource, "the resource"), kind, d.PolicyType)
-		m.LookAt = layerLookAt[layer]
+		m.Summary = fmt.Sprintf("AWS denied %s to %s on %s with %s in the %s.", orWord(d.Action, "an action the message does not name"), caller, resource, kind, d.PolicyType)
+	}
+	m.LookAt = lookAt(d, g)
+	if d.Form == FormKMSEnvironment {
+		m.Summary = "Lambda could not decrypt the function's environment variables: KMS denied the function's execution role kms:Decrypt on the key that encrypts them. " + m.Summary
+		m.LookAt = "the KMS key that encrypts the function's environment variables: its key policy and grants must let the function's execution role call kms:Decrypt, and the role's identity policies must allow it too. A key that was disabled or deleted, or a role deleted and created again under the same name, also gives this error: updating the function's configuration makes Lambda create its grant again"
 	}
 	if d.PolicyARN != "" {
 		m.Summary += " The denying policy is " + d.PolicyARN + "."
+	}
+	if d.AuthorizationID != "" {
+		m.Summary += " AWS keeps the request's authorization details under authorization ID " + d.AuthorizationID + "."
 	}
 	m.Summary += " AWS names only one blocking layer; others may block too."
 	if d.Redacted {
 		m.Summary += " The message has redacted ARNs: fill in the real ones to run the commands below."
 	}
-	m.NextSteps = nextSteps(d)
+	if d.CutOff {
+		m.Summary += " The message looks cut off: " + missing(d) + "."
+	}
+	if d.Resource != "" && !g.function && d.Form == "" {
+		m.Summary += " why-denied diagnoses calls to Lambda functions in full; for " + g.what + " it names the policy that governs it and the command that reads it."
+	}
+	m.NextSteps = nextSteps(d, g)
 	return m
+}
+
+// callerWords names the caller in a sentence.
+func callerWords(c string) string {
+	switch {
+	case c == "":
+		return "a caller the message does not name"
+	case isAnonymous(c):
+		// AWS prints "User: anonymous" for an unsigned request: only a
+		// resource-based policy that grants Principal "*" can allow it.
+		return "an anonymous caller (an unsigned request, which only a resource-based policy granting Principal \"*\" can allow)"
+	}
+	return c
+}
+
+// missing says what a cut-off message does not name.
+func missing(d *Denial) string {
+	var m []string
+	if d.Action == "" {
+		m = append(m, "the action")
+	}
+	if d.Resource == "" {
+		m = append(m, "the resource")
+	} else if strings.HasPrefix(d.Resource, "arn:") && incompleteARN(d.Resource) {
+		m = append(m, "the end of the resource ARN")
+	}
+	if len(m) == 0 {
+		return "the text after the resource"
+	}
+	return "it does not name " + strings.Join(m, " or ")
+}
+
+// lookAt names the policy to read first for the layer the message names.
+func lookAt(d *Denial, g governor) string {
+	callerAcct := accountOf(d.Caller)
+	switch d.Layer {
+	case policy.LayerIdentity:
+		return "the identity-based policies (inline and managed) of the caller's role or user"
+	case policy.LayerResource:
+		return g.policy
+	case policy.LayerPermissionsBoundary:
+		return "the permissions boundary of the caller's role or user"
+	case policy.LayerSessionPolicy:
+		return "the session policy passed when the caller's session was created (AssumeRole, GetFederationToken)"
+	case policy.LayerSCP:
+		return "the service control policies of the caller's account" + inParens(callerAcct) + ", its OUs and the organization root"
+	case policy.LayerRCP:
+		// RCPs apply to the resource's account (Organizations User Guide,
+		// "Resource control policies").
+		owner := " (" + g.account + ")"
+		if g.account == "" {
+			owner = " (the account that owns " + g.what + "; its ARN does not name it)"
+		}
+		return "the resource control policies of the resource's account" + owner + ", its OUs and the organization root"
+	case policy.LayerVPCEndpoint:
+		return "the policy of the VPC endpoint the call went through"
+	}
+	return "every layer: the caller's identity policies and permissions boundary, " + g.policy + ", and the SCPs of the caller's account" + inParens(callerAcct)
+}
+
+func inParens(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " (" + s + ")"
+}
+
+// accountOf is the account of an ARN whose account is a real account ID.
+func accountOf(s string) string {
+	if a, ok := arn.Parse(s); ok && arn.IsAccountID(a.Account) {
+		return a.Account
+	}
+	return ""
 }
 
 // isAnonymous reports whether the message's caller is "anonymous", AWS's
@@ -81,26 +158,20 @@ func orWord(s, def string) string {
 }
 
 // nextSteps lists the commands that show the layer the message names, then
-// the full diagnosis. Every value taken from the message goes through
-// fixtext.Quote: whoever wrote the message (or named the role in it) chose
-// those characters, and the user pastes these lines into a shell.
-func nextSteps(d *Denial) []string {
+// the full diagnosis. Every value from the message goes through
+// fixtext.Quote: a pasted message is text anyone could have written.
+func nextSteps(d *Denial, g governor) []string {
+	q := fixtext.Quote
 	role, user := "", ""
-	if a, ok := arn.Parse(d.Caller); ok {
-		switch {
-		case strings.HasPrefix(a.Resource, "assumed-role/"):
-			role = strings.SplitN(strings.TrimPrefix(a.Resource, "assumed-role/"), "/", 2)[0]
-		case strings.HasPrefix(a.Resource, "role/"):
-			role = a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
-		case strings.HasPrefix(a.Resource, "user/"):
-			user = a.Resource[strings.LastIndexByte(a.Resource, '/')+1:]
+	if r, ok := arn.SessionRole(d.Caller); ok {
+		role = r
+	} else if kind, name, ok := arn.Entity(d.Caller); ok {
+		if kind == "role" {
+			role = name
+		} else {
+			user = name
 		}
 	}
-	fn, qual := "", ""
-	if unq, q, ok := arn.Function(d.Resource); ok {
-		fn, qual = unq, q
-	}
-	q := fixtext.Quote
 	var steps []string
 	identity := func() {
 		switch {
@@ -116,17 +187,34 @@ func nextSteps(d *Denial) []string {
 				"aws iam list-groups-for-user --user-name "+q(user))
 		}
 	}
-	switch d.Layer {
-	case policy.LayerIdentity, "":
-		identity()
-	case policy.LayerResource:
-		if fn != "" {
-			s := "aws lambda get-policy --function-name " + q(fn)
-			if qual != "" {
-				s += " --qualifier " + q(qual)
-			}
-			steps = append(steps, s)
+	if d.Form == FormKMSEnvironment {
+		fn := "FUNCTION_NAME"
+		if s := sessionName(d.Caller); s != "" && role != "" {
+			// A function's execution role session is named after the
+			// function.
+			fn = s
 		}
+		steps = append(steps, "aws lambda get-function-configuration --function-name "+q(fn)+" --query '[KMSKeyArn,Role]' --output text")
+		key := "KEY_ARN"
+		if a, ok := arn.Parse(d.Resource); ok && a.Service == "kms" && !d.Redacted {
+			key = d.Resource
+		}
+		steps = append(steps,
+			"aws kms get-key-policy --key-id "+q(key)+" --policy-name default --output text",
+			"aws kms list-grants --key-id "+q(key))
+		if d.Layer == policy.LayerIdentity {
+			identity()
+		}
+		return steps
+	}
+	switch d.Layer {
+	case policy.LayerIdentity:
+		identity()
+	case "":
+		identity()
+		steps = append(steps, g.read...)
+	case policy.LayerResource:
+		steps = append(steps, g.read...)
 	case policy.LayerPermissionsBoundary:
 		if role != "" {
 			steps = append(steps, "aws iam get-role --role-name "+q(role)+" --query Role.PermissionsBoundary")
@@ -139,14 +227,17 @@ func nextSteps(d *Denial) []string {
 		// are inherited: those of every OU above the account and of the
 		// root apply too, and list-policies-for-target shows only the
 		// policies attached to the target itself.
-		governed, filter := d.Caller, "SERVICE_CONTROL_POLICY"
+		account, filter := accountOf(d.Caller), "SERVICE_CONTROL_POLICY"
 		if d.Layer == policy.LayerRCP {
-			governed, filter = d.Resource, "RESOURCE_CONTROL_POLICY"
+			account, filter = g.account, "RESOURCE_CONTROL_POLICY"
+			if account == "" {
+				account = "ACCOUNT_ID" // S3 ARNs do not name the bucket's account
+			}
 		}
-		if a, ok := arn.Parse(governed); ok && a.Account != "" {
+		if account != "" {
 			steps = append(steps,
-				"aws organizations list-policies-for-target --target-id "+q(a.Account)+" --filter "+filter+"   # from the management account",
-				"aws organizations list-parents --child-id "+q(a.Account)+"   # then list-policies-for-target --filter "+filter+" for each parent OU, and list-parents again up to the root (r-...), whose policies apply too")
+				"aws organizations list-policies-for-target --target-id "+q(account)+" --filter "+filter+"   # from the management account",
+				"aws organizations list-parents --child-id "+q(account)+"   # then list-policies-for-target --filter "+filter+" for each parent OU, and list-parents again up to the root (r-...), whose policies apply too")
 		}
 	case policy.LayerSessionPolicy:
 		steps = append(steps, "check the Policy and PolicyArns parameters of the AssumeRole (or GetFederationToken) call that created the session")
@@ -158,37 +249,73 @@ func nextSteps(d *Denial) []string {
 	case a.Service == "iam" && strings.HasPrefix(a.Resource, "policy/"):
 		steps = append(steps, "aws iam get-policy --policy-arn "+q(d.PolicyARN)+"   # then get-policy-version with its DefaultVersionId")
 	}
+	if d.AuthorizationID != "" {
+		steps = append(steps, "open the console link in the message, or call IAM's GetRequestAuthorizationDetails API with authorization ID "+q(d.AuthorizationID)+", for every policy that took part")
+	}
 	// The simulator needs the role's ARN with its path, which a session ARN
-	// (arn:aws:sts::A:assumed-role/NAME/SESSION) does not carry: look it up.
-	// Role and user ARNs carry it.
+	// (arn:aws:sts::A:assumed-role/NAME/SESSION) does not carry: look it up,
+	// unless a CloudTrail record named it. Role and user ARNs carry it.
 	entity, lookUp := "", ""
 	switch {
+	case d.Role != "":
+		entity = q(d.Role)
 	case role != "" && strings.Contains(d.Caller, ":assumed-role/"):
 		entity = "ROLE_ARN"
 		lookUp = "aws iam get-role --role-name " + q(role) + " --query Role.Arn   # the role ARN with its path, for the next command"
 	case role != "", user != "":
 		entity = q(d.Caller)
 	}
-	if entity != "" && d.Action != "" && d.Resource != "" {
+	if entity != "" && d.Action != "" && strings.HasPrefix(d.Resource, "arn:") && !d.CutOff {
 		if lookUp != "" {
 			steps = append(steps, lookUp)
 		}
 		steps = append(steps, fmt.Sprintf("aws iam simulate-principal-policy --policy-source-arn %s --action-names %s --resource-arns %s", entity, q(d.Action), q(d.Resource)))
 	}
-	if d.Caller != "" && !isAnonymous(d.Caller) && fn != "" {
-		target := fn
+	if g.function && d.Caller != "" && !isAnonymous(d.Caller) && d.Action != "" && !d.CutOff {
+		unq, qual, _ := arn.Function(d.Resource)
+		target := unq
 		if qual != "" {
 			target += ":" + qual
 		}
-		steps = append(steps, fmt.Sprintf("why-denied --action %s %s %s   # with credentials that can read the account", q(d.Action), q(d.Caller), q(target)))
+		// The request context a CloudTrail record showed, so that the
+		// diagnosis is of that request.
+		var flags string
+		for _, k := range slices.Sorted(maps.Keys(d.Context)) {
+			for _, v := range d.Context[k] {
+				flags += " --context " + q(k+"="+v)
+			}
+		}
+		if d.EventTime != "" {
+			flags += " --at " + q(d.EventTime)
+		}
+		steps = append(steps, fmt.Sprintf("why-denied --action %s%s %s %s   # with credentials that can read the account", q(d.Action), flags, q(d.Caller), q(target)))
 	}
 	return steps
+}
+
+// sessionName is the session name of an assumed-role ARN.
+func sessionName(caller string) string {
+	a, ok := arn.Parse(caller)
+	if !ok || a.Service != "sts" {
+		return ""
+	}
+	f := strings.Split(a.Resource, "/")
+	if len(f) != 3 || f[0] != "assumed-role" {
+		return ""
+	}
+	return f[2]
 }
 
 // CannotDiagnose says why the message alone does not name a call the tool
 // can look up, or "" when it does.
 func (d *Denial) CannotDiagnose() string {
 	switch {
+	case d.Form != "":
+		return formReasons[d.Form]
+	case d.Action == "":
+		return "the message is cut off: it names no action (paste the whole message)"
+	case (strings.HasPrefix(d.Resource, "arn:") && !incompleteARN(d.Resource) || strings.HasPrefix(d.Resource, "role ")) && !governorOf(d).function:
+		return "the resource is " + governorOf(d).what + ", not a Lambda function, which is all why-denied diagnoses"
 	case d.Caller == "":
 		return "the message does not name the caller"
 	case isAnonymous(d.Caller):
@@ -198,10 +325,17 @@ func (d *Denial) CannotDiagnose() string {
 		return "the message's ARNs are redacted"
 	case d.Resource == "":
 		return "the message does not name the resource"
-	case arn.CutOff(d.Resource):
+	case strings.HasPrefix(d.Resource, "arn:") && incompleteARN(d.Resource):
 		return "the resource ARN looks cut off (a wrapped paste?)"
-	case !strings.HasPrefix(d.Resource, "arn:") || !strings.Contains(d.Resource, ":lambda:"):
+	}
+	if !governorOf(d).function {
 		return "the resource is not a Lambda function, which is all why-denied diagnoses"
+	}
+	if !strings.HasPrefix(d.Caller, "arn:") && !strings.HasSuffix(d.Caller, ".amazonaws.com") {
+		return "the caller " + d.Caller + " is not an ARN or a service principal the tool can look up"
+	}
+	if !strings.HasPrefix(strings.ToLower(d.Action), "lambda:") {
+		return "the action " + d.Action + " is not a Lambda action, which is all why-denied diagnoses"
 	}
 	return ""
 }

@@ -26,11 +26,23 @@ func FuzzParseDenial(f *testing.F) {
 			}
 			return
 		}
-		if d.Action == "" || strings.ContainsAny(d.Action, " \t\n") {
+		// A cut-off paste or another denial text may name no action; a
+		// caller may be a service's name in words or a placeholder with
+		// spaces, never more than one line.
+		if strings.ContainsAny(d.Action, " \t\n") {
 			t.Fatalf("action %q", d.Action)
 		}
-		if strings.ContainsAny(d.Caller, " \t\n") {
-			t.Fatalf("caller %q", d.Caller)
+		if d.Action == "" && d.Form == "" && !d.CutOff && !d.CloudTrail {
+			t.Fatalf("no action, yet neither another form nor cut off: %+v", d)
+		}
+		for _, v := range []string{d.Caller, d.Resource, d.PolicyARN} {
+			if strings.ContainsAny(v, "\t\n\r\ue000") {
+				t.Fatalf("field %q spans lines or keeps a space mark", v)
+			}
+		}
+		m := Explain(d)
+		if m.Summary == "" || m.LookAt == "" {
+			t.Fatalf("not explained: %+v", m)
 		}
 		if !known[d.Layer] || !known[d.Via] {
 			t.Fatalf("layer %q via %q", d.Layer, d.Via)

@@ -15,7 +15,9 @@ import (
 // messageCase is one pasted message from testdata/messages.json: the fields
 // it must parse to, or the error it must give.
 type messageCase struct {
-	Name    string  `json:"name"`
+	Name string `json:"name"`
+	// Group is the form of the text (see sampleGroups).
+	Group   string  `json:"group"`
 	Source  string  `json:"source"`
 	Message string  `json:"message"`
 	Want    *Denial `json:"want"`
@@ -38,11 +40,36 @@ func loadMessageCases(tb testing.TB) []messageCase {
 	return cases
 }
 
+// sampleGroups are the forms of denial text the samples are grouped by,
+// with the fewest samples each must have.
+var sampleGroups = map[string]int{
+	"documented":   15, // the IAM User Guide's own examples
+	"wrapper":      15, // SDK, CLI, IaC and log wrappers
+	"redacted":     10, // placeholders of every kind
+	"wrapped":      5,  // terminal wraps inside an ARN
+	"punctuation":  4,  // punctuation that is or is not the ARN's
+	"caller":       6,  // callers that are not ARNs
+	"damaged":      4,  // cut-off pastes
+	"newest":       4,  // policy ARNs and authorization IDs
+	"other-form":   10, // Lambda's, S3's and API Gateway's other denial texts
+	"cloudtrail":   4,  // CloudTrail records
+	"not-a-denial": 2,  // text that is bad input
+}
+
 func TestParseDenialMessages(t *testing.T) {
 	for _, c := range loadMessageCases(t) {
 		t.Run(c.Name, func(t *testing.T) {
 			if (c.Want == nil) == (c.Error == "") {
 				t.Fatal("a case needs exactly one of want and error")
+			}
+			if _, ok := sampleGroups[c.Group]; !ok {
+				t.Fatalf("group %q is not one of the sample groups", c.Group)
+			}
+			// A real denial text is never bad input (exit 2): only the
+			// not-a-denial group may fail, and a CloudTrail input with no
+			// denied record.
+			if c.Error != "" && c.Group != "not-a-denial" && c.Group != "cloudtrail" {
+				t.Fatalf("a sample of group %s must parse", c.Group)
 			}
 			got, err := ParseDenial(c.Message)
 			if c.Error != "" {
@@ -79,18 +106,6 @@ func checkDenialError(t *testing.T, err error, want string) {
 	if !errors.As(err, &in) || in.Msg != msg {
 		t.Errorf("error %T is not an *InputError with the same message", err)
 	}
-}
-
-func TestParseDenialEncodedMessage(t *testing.T) {
-	_, err := ParseDenial("An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You are not authorized to perform this operation. Encoded authorization failure message: 4GIOHlTkIaWHQD0Q0m6XSnuU\n")
-	var enc *EncodedMessageError
-	if !errors.As(err, &enc) {
-		t.Fatalf("error %v (%T), want *EncodedMessageError", err, err)
-	}
-	if enc.Encoded != "4GIOHlTkIaWHQD0Q0m6XSnuU" {
-		t.Errorf("Encoded = %q", enc.Encoded)
-	}
-	checkDenialError(t, err, "aws sts decode-authorization-message")
 }
 
 // TestParseDenialSamplesCoverEveryForm keeps the sample table honest: every
@@ -139,6 +154,37 @@ func TestParseDenialSamplesCoverEveryForm(t *testing.T) {
 	}
 	if ok < 30 {
 		t.Errorf("%d parsed samples, want at least 30", ok)
+	}
+	count := map[string]int{}
+	for _, c := range loadMessageCases(t) {
+		count[c.Group]++
+	}
+	for g, least := range sampleGroups {
+		if count[g] < least {
+			t.Errorf("group %s has %d samples, want at least %d", g, count[g], least)
+		}
+	}
+}
+
+// Every sample that parses is explained: a summary, a policy to look at,
+// and either a call to diagnose or the reason there is none.
+func TestExplainEverySample(t *testing.T) {
+	for _, c := range loadMessageCases(t) {
+		if c.Want == nil {
+			continue
+		}
+		d, err := ParseDenial(c.Message)
+		if err != nil {
+			t.Errorf("%s: %v", c.Name, err)
+			continue
+		}
+		m := Explain(d)
+		if m.Summary == "" || m.LookAt == "" {
+			t.Errorf("%s: summary %q, look at %q", c.Name, m.Summary, m.LookAt)
+		}
+		if d.Form != "" && d.CannotDiagnose() == "" {
+			t.Errorf("%s: a %s text names no call to diagnose, yet CannotDiagnose is empty", c.Name, d.Form)
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,10 @@ const explainExamples = `  # Paste the message as one argument (quote it)
 
   # Or pipe it in, e.g. from a log
   grep AccessDenied app.log | tail -1 | why-denied explain -
+
+  # A CloudTrail record or trail file: its request context (source IP, VPC endpoint, MFA) is used too.
+  # Invoke is a data event: it is only in trails that log data events, not in lookup-events.
+  aws s3 cp s3://TRAIL_BUCKET/AWSLogs/111111111111/CloudTrail/us-east-1/2026/11/30/FILE.json.gz - | gunzip | why-denied explain -
 
   # Against saved evidence, offline
   why-denied explain --from-snapshot evidence.json "$MESSAGE"`
@@ -40,9 +45,13 @@ func newExplainCmd(s streams, d deps, runF func(*explainOptions) error) *cobra.C
 	cmd := &cobra.Command{
 		Use:   "explain MESSAGE|-",
 		Short: "Explain a pasted AccessDenied message and diagnose the call it is about",
-		Long: `explain parses an AccessDenied message (as printed by the AWS CLI, the SDKs or a
-log; "-" reads it from standard input) into the caller, action, resource and the policy
-layer AWS named, then diagnoses that call against the account, or against --from-snapshot.
+		Long: `explain parses an AccessDenied message (as printed by the AWS CLI, the SDKs, IaC
+tools or a log, or a CloudTrail record; "-" reads it from standard input) into the caller,
+action, resource and the policy layer AWS named, then diagnoses that call against the
+account, or against --from-snapshot. A CloudTrail record also gives the request's context
+(aws:SourceIp, aws:SourceVpce, MFA) and time. For other resources than Lambda functions,
+and for Lambda's, S3's and API Gateway's other denial texts, it says which policy governs
+the call and how to read it.
 AWS names only one blocking layer; the diagnosis names all of them and says when it
 found more than the message. Without credentials it prints what the message means, which
 policy to look at, and the commands to run next.`,
@@ -104,7 +113,17 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 			return o.meaningOnly(d, why, nil)
 		}
 		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
+		// A CloudTrail record shows the request's context and its time:
+		// the diagnosis is of that request, not of one made now.
 		o.ctx = evidence.ContextValues{}
+		for k, v := range d.Context {
+			o.ctx[k] = v
+		}
+		if d.EventTime != "" {
+			if at, err := time.Parse(time.RFC3339, d.EventTime); err == nil {
+				o.at = &at
+			}
+		}
 		if a, ok := arn.Parse(d.Resource); ok && o.Region == "" {
 			// The message names the function's region: read it there,
 			// rather than require one configured.

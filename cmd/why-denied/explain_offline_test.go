@@ -143,11 +143,22 @@ func wantMeaningOnly(t *testing.T, msg, reason string) {
 }
 
 // A terminal wraps a long message; pasted, the resource ARN breaks at the
-// wrap. The part before the break names no function: diagnosing it would
+// wrap. A break inside a field is joined back and the call diagnosed; a
+// break whose continuation is lost names no function: diagnosing it would
 // read a function that does not exist.
-func TestExplainCutOffResourceIsNotDiagnosed(t *testing.T) {
+func TestExplainWrappedResource(t *testing.T) {
 	wrapped := strings.Replace(samMessage, "us-east-1:111111111111:function", "us-east\n-1:111111111111:function", 1)
-	wantMeaningOnly(t, wrapped, "the resource ARN looks cut off (a wrapped paste?)")
+	src := &fakeSource{ev: fixture(t, "sam-qualified-invoke.json")}
+	code, _, errOut := execute(t, src, "explain", "-o", "json", wrapped)
+	if code != exitDenied {
+		t.Fatalf("exit %d, want %d; stderr %q", code, exitDenied, errOut)
+	}
+	if src.got.Target != "arn:aws:lambda:us-east-1:111111111111:function:ProcessorFunction:live" {
+		t.Errorf("diagnosed %q, want the ARN joined back", src.got.Target)
+	}
+
+	lost := strings.Replace(samMessage, "function:ProcessorFunction:live", "function:\n", 1)
+	wantMeaningOnly(t, lost, "the resource ARN looks cut off (a wrapped paste?)")
 }
 
 // "User: anonymous" is an unsigned request, not a principal to look up.
