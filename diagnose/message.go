@@ -21,7 +21,12 @@ func (d *diagnosis) messageFindings(v *Verdict) []Finding {
 		return nil
 	}
 	var out []Finding
-	if mismatch := messageMismatch(d.ev, m.Caller, m.Action, m.Resource); mismatch != "" {
+	// What the message redacted cannot be compared.
+	caller, resource := m.Caller, m.Resource
+	if m.Redacted {
+		caller, resource = "", ""
+	}
+	if mismatch := messageMismatch(d.ev, caller, m.Action, resource); mismatch != "" {
 		out = append(out, Finding{Kind: KindMessageMismatch, Severity: SeverityWarning,
 			Message: mismatch + ": the verdict is about the evidence file's call, not the message's"})
 	}
