@@ -318,6 +318,8 @@ func (p *printer) changes(prefix string, changes []evidence.Change) {
 		switch c.Kind {
 		case evidence.AddCondition:
 			p.line(fmt.Sprintf("%sin %s policy %s, statement %d, add:", prefix, c.Layer, c.Policy, c.Statement))
+		case evidence.SetDefaultVersion:
+			p.line(fmt.Sprintf("%smake version %s of %s the default, which reads:", prefix, Escape(c.VersionID), Escape(c.PolicyARN)))
 		default:
 			p.line(fmt.Sprintf("%sadd to %s policy %s:", prefix, c.Layer, c.Policy))
 		}
