@@ -39,6 +39,10 @@ type Request struct {
 	// there is none into Evidence.SimulatorUnavailable: the simulator is
 	// optional evidence and its failure is not an error.
 	Simulate bool
+	// MessageSCP is the SCP ARN (or ID) a pasted AccessDenied message ends
+	// with: read with organizations:DescribePolicy when the chain of SCPs
+	// cannot be, so that the verdict can name its statement.
+	MessageSCP string
 }
 
 // FetchEvidence resolves the caller and the target and reads every policy
@@ -78,6 +82,10 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 	action := actionOrDefault(req.Action)
 
 	f := c.newFetcher()
+	f.callerAccount = newFuture[string]()
+	if cref.account != "" {
+		f.callerAccount.set(cref.account)
+	}
 	if slices.Contains([]CallerKind{FunctionCaller, RoleCaller, SessionCaller, UserCaller}, cref.kind) {
 		f.listVersions(ctx)
 	}
@@ -103,8 +111,24 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			simDone <- c.simulateEarly(ctx, f.early, req, fetched, func() *evidence.Evidence { return ev })
 		}()
 	}
+	resolved := make(chan struct{})
 	g.Go(func() (err error) {
 		caller, id, err = f.resolveCaller(ctx, cref, true)
+		f.announceAccount(caller.Account)
+		close(resolved)
+		return err
+	})
+	// The organization: its ID and management account at once, the walk up
+	// from the caller's account as soon as the account is known. SCPs do
+	// not govern service principals or anonymous callers, whose requests
+	// still carry the function's organization (aws:ResourceOrgID).
+	var org organizationEvidence
+	g.Go(func() (err error) {
+		org, err = f.readOrganization(ctx, orgReads{
+			account: f.callerAccount, resolved: resolved,
+			chain:      !slices.Contains([]CallerKind{ServiceCaller, AnonymousCaller}, cref.kind),
+			messageSCP: policyID(req.MessageSCP),
+		})
 		return err
 	})
 	g.Go(func() (err error) {
@@ -151,6 +175,8 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			MissingExecutionRole: target.missingRole,
 		},
 	}
+	ev.Organization = org.org
+	setTargetOrganization(ev, org, c.shared || caller.Account == target.fn.Account)
 	ev.Unreadable = f.unreadable
 	ev.Notes = append(ev.Notes, f.notes...)
 	if n := f.versionsNote(); n != "" {
@@ -194,6 +220,40 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 		ev.Caller.SessionPoliciesUnknown = true
 	}
 	return ev, nil
+}
+
+// setTargetOrganization gives the function's account its organization
+// (aws:ResourceOrgID, aws:ResourceOrgPaths) when it is the caller's
+// account: the one organization that was read. A function in another
+// account keeps its organization keys unknown.
+func setTargetOrganization(ev *evidence.Evidence, org organizationEvidence, sameAccount bool) {
+	o := org.org
+	if o == nil || !sameAccount || (org.account != "" && org.account != ev.Target.Account) {
+		return
+	}
+	if o.None {
+		ev.Target.NoOrganization = true
+		return
+	}
+	ev.Target.OrgID = o.ID
+	ev.Target.OrgPath = o.OrgPath()
+}
+
+// policyID is the policy ID at the end of an SCP ARN
+// (arn:aws:organizations::ACCOUNT:policy/o-xxxx/service_control_policy/p-xxxx),
+// or the ID itself; "" for anything else.
+func policyID(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.LastIndexByte(s, '/'); i >= 0 {
+		if !strings.Contains(s, "service_control_policy/") {
+			return ""
+		}
+		s = s[i+1:]
+	}
+	if !strings.HasPrefix(s, "p-") {
+		return ""
+	}
+	return s
 }
 
 // targetEvidence is what the target side reads.

@@ -95,6 +95,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 			return o.meaningOnly(d, why, nil)
 		}
 		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
+		o.messageSCP = d.PolicyARN
 		o.ctx = evidence.ContextValues{}
 		if a, ok := arn.Parse(d.Resource); ok && o.Region == "" {
 			// The message names the function's region: read it there,
