@@ -111,6 +111,15 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	case len(keys.deciding) > 0:
 		v.Decision, v.BlockedBy = DecisionUnknown, []policy.Layer{}
 		v.DependsOn = keys.deciding
+		for _, k := range keys.deciding {
+			dep := KeyDependence{Key: k, AlwaysSent: alwaysSentKey(k)}
+			if !dep.AlwaysSent {
+				// The request was judged without the key: that is its
+				// decision when the key is absent.
+				dep.WhenAbsent = known
+			}
+			v.DependsOnDetail = append(v.DependsOnDetail, dep)
+		}
 	}
 
 	// 2. What each layer said, and why.
@@ -134,7 +143,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 func newDiagnosis(ev *evidence.Evidence, in *policy.Input, now time.Time, message *accessdenied.Denial) *diagnosis {
 	d := &diagnosis{ev: ev, now: now, message: message, notRead: map[policy.Layer]string{}}
 	if sim := ev.Simulation; sim != nil {
-		if ok, why := simulationSettles(sim, in); ok {
+		if ok, why := simulationSettles(sim, in, evidence.AbsentKeys(ev)); ok {
 			d.sim = sim
 		} else {
 			d.simNote = why

@@ -18,7 +18,8 @@ type Change struct {
 	Kind string `json:"kind"`
 	// Policy names the policy to change: the new inline or session policy
 	// for addStatement to identity/sessionPolicy, the existing policy
-	// otherwise.
+	// otherwise (for an SCP, its name, for the reader: Level and Index
+	// place it).
 	Policy string `json:"policy"`
 	// Statement is the index of the statement an addCondition changes.
 	Statement int `json:"statement,omitempty"`
