@@ -159,7 +159,11 @@ func newDiagnosis(ev *evidence.Evidence, in *policy.Input, now time.Time, messag
 	d.unknown = d.unknownLayers()
 	if message != nil && message.Layer != "" {
 		l := message.Layer
-		if _, ok := d.notRead[l]; ok || l == policy.LayerVPCEndpoint || slices.Contains(d.unknown, l) {
+		// SCPs whose documents the tool does not hold (not read, or an
+		// account DescribeOrganization placed in no organization) cannot
+		// contradict AWS's word that one denied.
+		noSCPs := l == policy.LayerSCP && (ev.Organization == nil || ev.Organization.SCPs == nil)
+		if _, ok := d.notRead[l]; ok || noSCPs || l == policy.LayerVPCEndpoint || slices.Contains(d.unknown, l) {
 			d.messageLayer = l
 			d.unknown = slices.DeleteFunc(d.unknown, func(x policy.Layer) bool { return x == l })
 		}

@@ -129,6 +129,9 @@ func (d *diagnosis) scpUnreadableWords() string {
 // that reads it.
 func (d *diagnosis) messageSCPWords(in *policy.Input) string {
 	org := d.ev.Organization
+	if org != nil && org.None {
+		return " (organizations:DescribeOrganization answered that the caller's account is in no organization, yet AWS names an SCP: the account may have joined one since, or the credentials read another account)"
+	}
 	if org != nil && org.MessageSCP != nil {
 		p := org.MessageSCP
 		doc, err := d.docs.parse(p.Document)

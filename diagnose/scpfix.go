@@ -90,10 +90,13 @@ func (f *fixer) scpPlace(level, index int, name string) (where, id string) {
 	return where + " attached to " + org.Level(level), id
 }
 
-// updatePolicyCommand writes the SCP with the change (the document shown
-// in the fix) from the account that owns it.
+// updatePolicyCommand reads the SCP, and writes it back with the change,
+// from the account that owns it.
 func (f *fixer) updatePolicyCommand(id string) string {
-	file := fixtext.Quote("file://" + id + ".json")
-	return fmt.Sprintf("# with credentials of %s (or a delegated administrator): write the SCP's document shown above to %s.json, then\naws organizations update-policy --policy-id %s --content %s",
-		f.d.managementWords(), id, fixtext.Quote(id), file)
+	file := fixtext.Quote(id + ".json")
+	return fmt.Sprintf("# with credentials of %s (or a delegated administrator):\n"+
+		"aws organizations describe-policy --policy-id %s --query Policy.Content --output text > %s\n"+
+		"# make the change above in %s, then\n"+
+		"aws organizations update-policy --policy-id %s --content %s",
+		f.d.managementWords(), fixtext.Quote(id), file, file, fixtext.Quote(id), fixtext.Quote("file://"+id+".json"))
 }
