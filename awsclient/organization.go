@@ -89,9 +89,10 @@ func (f *fetcher) readOrganization(ctx context.Context, reads orgReads) (organiz
 		desc    *orgtypes.Organization
 		descErr error
 		root    = newFuture[string]()
-		rootErr error
 	)
+	described := make(chan struct{})
 	g.Go(func() error {
+		defer close(described)
 		out, err := do(ctx, f.lim, unlocks, func() (*organizations.DescribeOrganizationOutput, error) {
 			return r.member.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
 		})
@@ -110,8 +111,9 @@ func (f *fetcher) readOrganization(ctx context.Context, reads orgReads) (organiz
 		out, err := do(ctx, f.lim, unlocks, func() (*organizations.ListRootsOutput, error) {
 			return r.reader.ListRoots(ctx, &organizations.ListRootsInput{})
 		})
+		// A refused ListRoots only costs the head start on the root's
+		// policies: the walk reaches the root anyway.
 		if err != nil {
-			rootErr = err
 			return nil
 		}
 		if len(out.Roots) > 0 {
@@ -134,13 +136,19 @@ func (f *fetcher) readOrganization(ctx context.Context, reads orgReads) (organiz
 			return nil
 		}
 		account = acct
+		// The walk waits for DescribeOrganization: an account in no
+		// organization (or credentials refused even that) has no tree to
+		// climb. It has answered by the time a caller given by name has
+		// an account (both take the first round); only a caller given by
+		// ARN waits for it.
+		<-described
+		if descErr != nil {
+			return nil
+		}
 		levels, walkErr = r.walk(ctx, acct, root)
 		return nil
 	})
 	_ = g.Wait()
-	if walkErr == nil {
-		walkErr = rootErr
-	}
 	return r.settle(ctx, desc, descErr, levels, walkErr, account, reads)
 }
 
