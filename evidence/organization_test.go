@@ -130,3 +130,24 @@ func TestValidateLevels(t *testing.T) {
 		t.Errorf("Validate = %v, want an error naming organization.levels", err)
 	}
 }
+
+// TestOrganizationRoundTrip: the organization fields survive --snapshot and
+// --from-snapshot.
+func TestOrganizationRoundTrip(t *testing.T) {
+	ev := orgEvidence()
+	ev.Organization.MessageSCP = &OrgPolicy{Name: "DenyLambda", ID: "p-11111111", ARN: "arn:aws:organizations::999999999999:policy/o-a1b2c3d4e5/service_control_policy/p-11111111",
+		Document: json.RawMessage(`{"Version":"2012-10-17","Statement":[]}`)}
+	var b strings.Builder
+	if err := Write(&b, ev); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Read(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatalf("Read: %v\n%s", err, b.String())
+	}
+	o := back.Organization
+	if o.ID != "o-a1b2c3d4e5" || o.ManagementAccountID != "999999999999" || len(o.Levels) != 3 || o.Levels[1].SCPs[0].ID != "p-11111111" ||
+		o.MessageSCP == nil || o.MessageSCP.ID != "p-11111111" || back.Target.OrgPath != ev.Target.OrgPath {
+		t.Errorf("round trip lost organization fields: %+v %+v", o, back.Target)
+	}
+}
