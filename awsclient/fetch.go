@@ -142,6 +142,16 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 		})
 		return err
 	})
+	// A function read with other credentials (--target-profile) may be in
+	// another organization: DescribeOrganization there names it
+	// (aws:ResourceOrgID), in the first round.
+	var targetOrg *evidence.Organization
+	if !c.shared && c.target.Organizations != nil {
+		g.Go(func() error {
+			targetOrg = f.describeTargetOrganization(ctx)
+			return nil
+		})
+	}
 	if err := g.Wait(); err != nil {
 		close(fetched)
 		return nil, c.timedOut(err)
@@ -177,6 +187,9 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 	}
 	ev.Organization = org.org
 	setTargetOrganization(ev, org, c.shared || caller.Account == target.fn.Account)
+	if t := targetOrg; t != nil && ev.Target.OrgID == "" && !ev.Target.NoOrganization {
+		ev.Target.OrgID, ev.Target.NoOrganization = t.ID, t.None
+	}
 	ev.Unreadable = f.unreadable
 	ev.Notes = append(ev.Notes, f.notes...)
 	if n := f.versionsNote(); n != "" {

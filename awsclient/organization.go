@@ -200,8 +200,8 @@ func (r *orgReader) settle(ctx context.Context, desc *orgtypes.Organization, des
 	if org.ManagementAccountID == "" {
 		who = "the management account"
 	}
-	what := fmt.Sprintf("the SCPs that govern account %s (organization %s): reading them takes %s, which %s or a delegated administrator for AWS Organizations has (pass its profile with --org-profile)",
-		account, org.ID, ce.Action, who)
+	what := fmt.Sprintf("the SCPs that govern account %s in organization %s (readable from %s or a delegated administrator for AWS Organizations: pass its profile with --org-profile)",
+		account, org.ID, who)
 	r.f.mu.Lock()
 	r.f.unreadable = append(r.f.unreadable, evidence.Unreadable{Layer: policy.LayerSCP, What: what, Action: ce.Action, Error: apiErrorCode(ce.Err)})
 	r.f.mu.Unlock()
@@ -390,6 +390,21 @@ func (r *orgReader) describe(ctx context.Context, id string) (evidence.OrgPolicy
 	s := out.Policy.PolicySummary
 	e.v = evidence.OrgPolicy{Name: aws.ToString(s.Name), ID: aws.ToString(s.Id), ARN: aws.ToString(s.Arn), Document: doc}
 	return e.v, nil
+}
+
+// describeTargetOrganization asks the function's side which organization
+// its account is in: nil when it cannot say (refused, failed).
+func (f *fetcher) describeTargetOrganization(ctx context.Context) *evidence.Organization {
+	out, err := do(ctx, f.lim, leaf, func() (*organizations.DescribeOrganizationOutput, error) {
+		return f.target.Organizations.DescribeOrganization(ctx, &organizations.DescribeOrganizationInput{})
+	})
+	if _, ok := errors.AsType[*orgtypes.AWSOrganizationsNotInUseException](err); ok {
+		return &evidence.Organization{None: true}
+	}
+	if err != nil || out.Organization == nil {
+		return nil
+	}
+	return &evidence.Organization{ID: aws.ToString(out.Organization.Id)}
 }
 
 // notInOrganization reports an answer that says the account read is not in

@@ -72,6 +72,30 @@ func TestOrganizationEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("function in another account", func(t *testing.T) {
+		// The function's account answers DescribeOrganization for
+		// aws:ResourceOrgID: the management account is in the
+		// organization, an account outside it is in none.
+		inOrg := mgmt.Function("MgmtFunction", mgmt.Role("MgmtRole", "/"))
+		outside := mgmt.InAccount("333333333333")
+		alone := outside.Function("Alone", outside.Role("AloneRole", "/"))
+		awstest.Profiles(t, map[string]aws.Credentials{"member": m.Credentials, "mgmt": mgmt.Credentials, "outside": outside.Credentials})
+		for _, tt := range []struct {
+			profile, fn string
+			orgID       string
+			none        bool
+		}{{"mgmt", inOrg, org.ID, false}, {"outside", alone, "", true}} {
+			client := newClient(t, faults.URL, awsclient.Options{CallerProfile: "member", TargetProfile: tt.profile}, nil)
+			ev, err := client.FetchEvidence(context.Background(), awsclient.Request{Caller: sam.RequestFunctionARN, Target: tt.fn})
+			if err != nil {
+				t.Fatalf("FetchEvidence: %v", err)
+			}
+			if ev.Target.OrgID != tt.orgID || ev.Target.NoOrganization != tt.none || ev.Target.OrgPath != "" {
+				t.Errorf("%s: target organization %q none %v path %q, want %q none %v", tt.fn, ev.Target.OrgID, ev.Target.NoOrganization, ev.Target.OrgPath, tt.orgID, tt.none)
+			}
+		}
+	})
+
 	t.Run("member without access", func(t *testing.T) {
 		for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "DescribePolicy", "DescribeOrganizationalUnit"} {
 			faults.Inject("organizations:"+op, awstest.Fault{Kind: awstest.AccessDenied})

@@ -118,7 +118,7 @@ func (d *diagnosis) managementWords() string {
 func (d *diagnosis) scpUnreadableWords() string {
 	for _, u := range d.ev.Unreadable {
 		if u.Layer == policy.LayerSCP {
-			return "; the tool could not read them itself: " + u.What
+			return fmt.Sprintf("; the tool could not read them itself (it needs %s): %s", u.Action, u.What)
 		}
 	}
 	return ""

@@ -280,7 +280,7 @@ func TestSCPsUnreadable(t *testing.T) {
 		ev := orgEv()
 		ev.Organization.SCPs, ev.Organization.Levels = nil, nil
 		ev.Unreadable = []evidence.Unreadable{{Layer: policy.LayerSCP, Action: "organizations:ListParents",
-			What: "the SCPs that govern account 111111111111 (organization o-a1b2c3d4e5): reading them takes organizations:ListParents, which the management account 999999999999 or a delegated administrator for AWS Organizations has (pass its profile with --org-profile)"}}
+			What: "the SCPs that govern account 111111111111 in organization o-a1b2c3d4e5 (readable from the management account 999999999999 or a delegated administrator for AWS Organizations: pass its profile with --org-profile)"}}
 		return ev
 	}
 	v := mustDiagnose(t, unread(), Options{})
@@ -298,7 +298,7 @@ func TestSCPsUnreadable(t *testing.T) {
 		t.Fatalf("with the simulator: %s by %v", v.Decision, v.BlockedBy)
 	}
 	f := findingOf(v, KindBlocked, policy.LayerSCP)
-	if f == nil || !strings.Contains(f.Message, "management account 999999999999") || !strings.Contains(f.Message, "--org-profile") {
+	if f == nil || !strings.Contains(f.Message, "management account 999999999999") || !strings.Contains(f.Message, "--org-profile") || !strings.Contains(f.Message, "organizations:ListParents") {
 		t.Errorf("finding %+v: want the owner and how to read the SCPs", f)
 	}
 }
