@@ -67,7 +67,30 @@ type orgReader struct {
 
 	mu       sync.Mutex
 	policies map[string]*once[evidence.OrgPolicy]
+	parents  map[string]*once[orgtypes.Parent]
+	tree     tree
 }
+
+// tree is where the organization's SCPs are attached, when it has few
+// (ListPolicies, then ListTargetsForPolicy for each, in the round after):
+// every level's SCPs are then known without ListPoliciesForTarget, and so
+// is every OU (AWS keeps at least one SCP attached to each), whose parents
+// are asked all at once, in the next round. The walk up from the account
+// then finds each parent already asked: its depth no longer grows with the
+// nesting of OUs. A long list (more SCPs than maxPrefetchedSCPs, or a
+// policy attached to more targets than one page holds, as FullAWSAccess is
+// in a large organization) leaves the walk to ask level by level.
+type tree struct {
+	done chan struct{}
+	// ok: attached and names are complete.
+	ok       bool
+	attached map[string][]string // target ID -> SCP IDs
+	names    map[string]string   // OU ID -> name
+}
+
+// maxPrefetchedOUs bounds the OUs whose parents are asked ahead of the
+// walk.
+const maxPrefetchedOUs = 20
 
 // organizationEvidence is what readOrganization found.
 type organizationEvidence struct {
@@ -80,7 +103,8 @@ func (f *fetcher) readOrganization(ctx context.Context, reads orgReads) (organiz
 	if f.caller.Organizations == nil {
 		return organizationEvidence{}, nil
 	}
-	r := &orgReader{f: f, member: f.caller.Organizations, reader: f.org.Organizations, profile: f.org.Profile, policies: map[string]*once[evidence.OrgPolicy]{}}
+	r := &orgReader{f: f, member: f.caller.Organizations, reader: f.org.Organizations, profile: f.org.Profile,
+		policies: map[string]*once[evidence.OrgPolicy]{}, parents: map[string]*once[orgtypes.Parent]{}, tree: tree{done: make(chan struct{})}}
 	if r.reader == nil {
 		r.reader = r.member
 	}
@@ -236,7 +260,9 @@ func (r *orgReader) walk(ctx context.Context, account string, root *future[strin
 				fd.level.SCPs = ps
 				return err
 			})
-			if typ == orgtypes.TargetTypeOrganizationalUnit {
+			if name, ok := r.treeName(ctx, id); ok {
+				fd.level.Name = name
+			} else if typ == orgtypes.TargetTypeOrganizationalUnit {
 				g.Go(func() error {
 					out, err := do(ctx, r.f.lim, leaf, func() (*organizations.DescribeOrganizationalUnitOutput, error) {
 						return r.reader.DescribeOrganizationalUnit(ctx, &organizations.DescribeOrganizationalUnitInput{OrganizationalUnitId: aws.String(id)})
@@ -269,18 +295,11 @@ func (r *orgReader) walk(ctx context.Context, account string, root *future[strin
 	child := account
 	var walkErr error
 	for range maxOrgLevels {
-		out, err := do(ctx, r.f.lim, unlocks, func() (*organizations.ListParentsOutput, error) {
-			return r.reader.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(child)})
-		})
+		p, err := r.parentOf(ctx, child)
 		if err != nil {
-			walkErr = callError("organizations:ListParents", "the parents of "+child, err)
+			walkErr = err
 			break
 		}
-		if len(out.Parents) != 1 {
-			walkErr = &CallError{Action: "organizations:ListParents", Resource: "the parents of " + child, Err: fmt.Errorf("expected one parent, got %d", len(out.Parents))}
-			break
-		}
-		p := out.Parents[0]
 		id := aws.ToString(p.Id)
 		if p.Type == orgtypes.ParentTypeRoot {
 			if rootFound = <-early; rootFound == nil || rootFound.level.ID != id {
@@ -313,15 +332,11 @@ func (r *orgReader) walk(ctx context.Context, account string, root *future[strin
 
 // levelPolicies lists the SCPs attached at one level and reads each.
 func (r *orgReader) levelPolicies(ctx context.Context, target string) ([]evidence.OrgPolicy, error) {
-	var ids []string
-	pages := organizations.NewListPoliciesForTargetPaginator(limited{r}, &organizations.ListPoliciesForTargetInput{TargetId: aws.String(target), Filter: scpType})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, callError("organizations:ListPoliciesForTarget", "the SCPs attached to "+target, err)
-		}
-		for _, p := range page.Policies {
-			ids = append(ids, aws.ToString(p.Id))
+	ids, ok := r.treeAttached(ctx, target)
+	if !ok {
+		var err error
+		if ids, err = r.listPoliciesFor(ctx, target); err != nil {
+			return nil, err
 		}
 	}
 	out := make([]evidence.OrgPolicy, len(ids))
@@ -338,6 +353,69 @@ func (r *orgReader) levelPolicies(ctx context.Context, target string) ([]evidenc
 	return out, nil
 }
 
+// listPoliciesFor lists the SCPs attached to a target with
+// ListPoliciesForTarget.
+func (r *orgReader) listPoliciesFor(ctx context.Context, target string) ([]string, error) {
+	var ids []string
+	pages := organizations.NewListPoliciesForTargetPaginator(limited{r}, &organizations.ListPoliciesForTargetInput{TargetId: aws.String(target), Filter: scpType})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, callError("organizations:ListPoliciesForTarget", "the SCPs attached to "+target, err)
+		}
+		for _, p := range page.Policies {
+			ids = append(ids, aws.ToString(p.Id))
+		}
+	}
+	return ids, nil
+}
+
+// parentOf reads a child's parent once per fetch: the walk and the tree's
+// read ahead ask the same question.
+func (r *orgReader) parentOf(ctx context.Context, child string) (orgtypes.Parent, error) {
+	e, mine := onceFor(&r.mu, r.parents, child)
+	if !mine {
+		return e.wait(ctx)
+	}
+	defer close(e.done)
+	out, err := do(ctx, r.f.lim, unlocks, func() (*organizations.ListParentsOutput, error) {
+		return r.reader.ListParents(ctx, &organizations.ListParentsInput{ChildId: aws.String(child)})
+	})
+	switch {
+	case err != nil:
+		e.err = callError("organizations:ListParents", "the parents of "+child, err)
+	case len(out.Parents) != 1:
+		e.err = &CallError{Action: "organizations:ListParents", Resource: "the parents of " + child, Err: fmt.Errorf("expected one parent, got %d", len(out.Parents))}
+	default:
+		e.v = out.Parents[0]
+	}
+	return e.v, e.err
+}
+
+// treeAttached is the SCPs attached to a target as the tree says, once it
+// is read; false when it could not be.
+func (r *orgReader) treeAttached(ctx context.Context, target string) ([]string, bool) {
+	select {
+	case <-r.tree.done:
+	case <-ctx.Done():
+		return nil, false
+	}
+	if !r.tree.ok {
+		return nil, false
+	}
+	return r.tree.attached[target], true
+}
+
+// treeName is an OU's name as the tree says (ListTargetsForPolicy names
+// its targets); false when the tree could not be read.
+func (r *orgReader) treeName(ctx context.Context, id string) (string, bool) {
+	if _, ok := r.treeAttached(ctx, id); !ok {
+		return "", false
+	}
+	name, ok := r.tree.names[id]
+	return name, ok
+}
+
 // limited sends ListPoliciesForTarget through the fetch's limiter.
 type limited struct{ r *orgReader }
 
@@ -348,20 +426,71 @@ func (l limited) ListPoliciesForTarget(ctx context.Context, in *organizations.Li
 }
 
 // prefetch lists the organization's SCPs and, when there are few, reads
-// them all at once (see maxPrefetchedSCPs). A refusal or a long list
-// leaves each level to read its own.
+// them all at once and where each is attached (see tree), then asks every
+// OU's parent. A refusal or a long list leaves each level to read its own.
 func (r *orgReader) prefetch(ctx context.Context) {
+	t := &r.tree
+	closed := false
+	finish := func(ok bool) {
+		if !closed {
+			t.ok, closed = ok, true
+			close(t.done)
+		}
+	}
+	defer finish(false)
 	out, err := do(ctx, r.f.lim, unlocks, func() (*organizations.ListPoliciesOutput, error) {
 		return r.reader.ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: scpType, MaxResults: aws.Int32(maxPrefetchedSCPs)})
 	})
 	if err != nil || out.NextToken != nil || len(out.Policies) > maxPrefetchedSCPs {
 		return
 	}
+	targets := make([][]orgtypes.PolicyTargetSummary, len(out.Policies))
+	complete := true
+	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, p := range out.Policies {
-		wg.Go(func() { _, _ = r.describe(ctx, aws.ToString(p.Id)) })
+	for i, p := range out.Policies {
+		id := aws.ToString(p.Id)
+		wg.Go(func() { _, _ = r.describe(ctx, id) })
+		wg.Go(func() {
+			page, err := do(ctx, r.f.lim, unlocks, func() (*organizations.ListTargetsForPolicyOutput, error) {
+				return r.reader.ListTargetsForPolicy(ctx, &organizations.ListTargetsForPolicyInput{PolicyId: aws.String(id)})
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil || page.NextToken != nil {
+				complete = false
+				return
+			}
+			targets[i] = page.Targets
+		})
 	}
 	wg.Wait()
+	if !complete {
+		return
+	}
+	t.attached, t.names = map[string][]string{}, map[string]string{}
+	var ous []string
+	for i, p := range out.Policies {
+		for _, tg := range targets[i] {
+			id := aws.ToString(tg.TargetId)
+			t.attached[id] = append(t.attached[id], aws.ToString(p.Id))
+			if tg.Type == orgtypes.TargetTypeOrganizationalUnit {
+				if _, seen := t.names[id]; !seen {
+					ous = append(ous, id)
+				}
+				t.names[id] = aws.ToString(tg.Name)
+			}
+		}
+	}
+	finish(true)
+	if len(ous) > maxPrefetchedOUs {
+		return
+	}
+	var parents sync.WaitGroup
+	for _, ou := range ous {
+		parents.Go(func() { _, _ = r.parentOf(ctx, ou) })
+	}
+	parents.Wait()
 }
 
 // describe reads one SCP once per fetch.

@@ -97,7 +97,7 @@ func TestOrganizationEndToEnd(t *testing.T) {
 	})
 
 	t.Run("member without access", func(t *testing.T) {
-		for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "DescribePolicy", "DescribeOrganizationalUnit"} {
+		for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy", "DescribePolicy", "DescribeOrganizationalUnit"} {
 			faults.Inject("organizations:"+op, awstest.Fault{Kind: awstest.AccessDenied})
 		}
 		defer faults.Clear()

@@ -2,6 +2,7 @@ package awsclient
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -19,6 +20,8 @@ type fakeOrg struct {
 	*fakeAccount
 	parents  map[string]string   // child -> parent
 	attached map[string][]string // target -> policy IDs
+	// manyTargets: every ListTargetsForPolicy answer has another page.
+	manyTargets bool
 }
 
 func newFakeOrg(a *fakeAccount, ous int) fakeOrg {
@@ -98,27 +101,59 @@ func (o fakeOrg) ListPoliciesForTarget(ctx context.Context, in *organizations.Li
 	return &organizations.ListPoliciesForTargetOutput{Policies: out}, nil
 }
 
+func (o fakeOrg) ListTargetsForPolicy(ctx context.Context, in *organizations.ListTargetsForPolicyInput, _ ...func(*organizations.Options)) (*organizations.ListTargetsForPolicyOutput, error) {
+	if err := o.call(ctx, "ListTargetsForPolicy", *in.PolicyId); err != nil {
+		return nil, err
+	}
+	var out []orgtypes.PolicyTargetSummary
+	for target, ids := range o.attached {
+		if !slices.Contains(ids, *in.PolicyId) {
+			continue
+		}
+		typ := orgtypes.TargetTypeAccount
+		switch {
+		case strings.HasPrefix(target, "r-"):
+			typ = orgtypes.TargetTypeRoot
+		case strings.HasPrefix(target, "ou-"):
+			typ = orgtypes.TargetTypeOrganizationalUnit
+		}
+		out = append(out, orgtypes.PolicyTargetSummary{TargetId: aws.String(target), Type: typ, Name: aws.String("OU " + target)})
+	}
+	if o.manyTargets {
+		// A large organization: FullAWSAccess on more targets than a page.
+		return &organizations.ListTargetsForPolicyOutput{Targets: out, NextToken: aws.String("more")}, nil
+	}
+	return &organizations.ListTargetsForPolicyOutput{Targets: out}, nil
+}
+
 // TestOrganizationFloor: reading the organization adds no round to the
-// diagnosis beyond the walk up the tree, which cannot be shortened (each
-// ListParents names the next level) and starts once the account is known
-// and DescribeOrganization has said it is in an organization (both after
-// the first round): one round per level above the account; every policy
-// document is read once, ahead of the walk.
+// diagnosis in a small organization, whatever the nesting of its OUs: the
+// SCPs are listed in the first round, read and their attachments listed in
+// the second, every OU's parent asked in the third, where the walk up from
+// the account (known after the first round) finds its answers. In a large
+// organization (an SCP attached to more targets than a page holds) the walk
+// asks level by level: one round per level above the account, which cannot
+// be shortened. Every question is asked once.
 func TestOrganizationFloor(t *testing.T) {
 	const latency = 40 * time.Millisecond
 	for _, tt := range []struct {
 		caller string
 		ous    int
+		large  bool
 		floor  int
 	}{
-		{"RequestFunction", 1, 3},
-		{"RequestFunction", 2, 4},
-		{"role/RequestRole", 1, 3},
-		{"arn:aws:iam::" + acct + ":role/RequestRole", 1, 3},
+		{"RequestFunction", 1, false, 3},
+		{"RequestFunction", 2, false, 3},
+		{"RequestFunction", 4, false, 3},
+		{"role/RequestRole", 2, false, 3},
+		{"arn:aws:iam::" + acct + ":role/RequestRole", 2, false, 3},
+		{"RequestFunction", 1, true, 3},
+		{"RequestFunction", 2, true, 4},
 	} {
-		t.Run(tt.caller, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s %d OUs large=%v", tt.caller, tt.ous, tt.large), func(t *testing.T) {
 			a := scaleAccount(latency)
 			org := newFakeOrg(a, tt.ous)
+			org.manyTargets = tt.large
 			side := Side{Lambda: fakeLambda{fakeAccount: a}, IAM: fakeIAM{fakeAccount: a}, STS: a, Organizations: org, Region: "us-east-1"}
 			client := NewFromSides(side, side, 0)
 			var depth int

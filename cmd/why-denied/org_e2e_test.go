@@ -260,7 +260,7 @@ func (w *orgWorld) testOrgConditioned(t *testing.T) {
 // moto does not refuse it); the simulator's word on SCPs decides, and the
 // verdict says which permission, in which account, would read them.
 func (w *orgWorld) testMemberWithoutAccess(t *testing.T) {
-	for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "DescribePolicy", "DescribeOrganizationalUnit"} {
+	for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy", "DescribePolicy", "DescribeOrganizationalUnit"} {
 		w.faults.Inject("organizations:"+op, awstest.Fault{Kind: awstest.AccessDenied})
 	}
 	defer w.faults.Clear()
@@ -303,7 +303,7 @@ func (w *orgWorld) testMessageSCP(t *testing.T) {
 		t.Errorf("finding %q: want the message's SCP and its statement", text)
 	}
 
-	for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "DescribePolicy", "DescribeOrganizationalUnit"} {
+	for _, op := range []string{"ListRoots", "ListParents", "ListPolicies", "ListPoliciesForTarget", "ListTargetsForPolicy", "DescribePolicy", "DescribeOrganizationalUnit"} {
 		w.faults.Inject("organizations:"+op, awstest.Fault{Kind: awstest.AccessDenied})
 	}
 	defer w.faults.Clear()
