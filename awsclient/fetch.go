@@ -66,6 +66,11 @@ type Request struct {
 // ARN, GetResourcePolicy, after which GetPolicy is needed only if it did
 // not answer), then GetResourcePolicy and the execution role.
 //
+// The organization runs alongside too (see readOrganization):
+// DescribeOrganization, ListRoots and ListPolicies in the first round, the
+// walk up from the caller's account once the account is known; in an
+// organization of up to ten SCPs it adds no round at any nesting.
+//
 // With req.Simulate it runs the simulator too, as soon as its inputs are
 // known; see Simulate.
 func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evidence, error) {
