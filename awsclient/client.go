@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
@@ -30,6 +31,12 @@ type Options struct {
 	CallerProfile string
 	// TargetProfile reads the target function and its resource policy.
 	TargetProfile string
+	// OrgProfile reads the organization's tree and SCPs
+	// (organizations:ListParents, ListPoliciesForTarget, DescribePolicy):
+	// the management account or a delegated administrator. By default the
+	// caller's credentials try; DescribeOrganization always uses them (any
+	// member account may call it).
+	OrgProfile string
 	// Region overrides the profile's region for both sides. A function ARN
 	// naming another region is read in that region.
 	Region string
@@ -55,17 +62,22 @@ type Options struct {
 // account or the target function's account. Region is where Lambda calls
 // go unless an ARN names another region; Profile is only for messages.
 type Side struct {
-	Lambda  LambdaAPI
-	IAM     IAMAPI
-	STS     STSAPI
-	Region  string
-	Profile string
+	Lambda LambdaAPI
+	IAM    IAMAPI
+	STS    STSAPI
+	// Organizations is nil for sides built without it (NewFromSides with
+	// fakes): the organization is then not read.
+	Organizations OrganizationsAPI
+	Region        string
+	Profile       string
 }
 
 // Client resolves arguments, fetches evidence and runs the simulator. It is
 // safe for concurrent use.
 type Client struct {
 	caller, target Side
+	// org reads the organization's policies (Options.OrgProfile).
+	org Side
 	// shared: both sides read with the same clients (one account), so a
 	// read of either side serves both.
 	shared bool
@@ -111,6 +123,15 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 		c.target = newSide(targetCfg, opts.Recorder, policy)
 		c.target.Profile = targetProfile
 	}
+	c.org = c.caller
+	if opts.OrgProfile != "" && opts.OrgProfile != callerProfile {
+		orgCfg, err := loadConfig(ctx, "organization", opts.OrgProfile, opts)
+		if err != nil {
+			return nil, err
+		}
+		c.org = newSide(orgCfg, opts.Recorder, policy)
+		c.org.Profile = opts.OrgProfile
+	}
 	return c, nil
 }
 
@@ -118,7 +139,7 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 // their own (fakes in tests, or configs built elsewhere). timeout bounds
 // all its work from now on, as Options.Timeout does.
 func NewFromSides(caller, target Side, timeout time.Duration) *Client {
-	c := &Client{caller: caller, target: target, timeout: timeout, shared: sameIAM(caller.IAM, target.IAM)}
+	c := &Client{caller: caller, target: target, org: caller, timeout: timeout, shared: sameIAM(caller.IAM, target.IAM)}
 	if timeout > 0 {
 		c.deadline = time.Now().Add(timeout)
 	}
@@ -166,6 +187,10 @@ func newSide(cfg aws.Config, rec OperationRecorder, p retryPolicy) Side {
 			o.Retryer, o.HTTPClient, o.Logger = p.retryer(), p.httpClient(o.HTTPClient), logging.Nop{}
 		}),
 		STS: sts.NewFromConfig(cfg, func(o *sts.Options) {
+			o.APIOptions = withGuard(o.APIOptions)
+			o.Retryer, o.HTTPClient, o.Logger = p.retryer(), p.httpClient(o.HTTPClient), logging.Nop{}
+		}),
+		Organizations: organizations.NewFromConfig(cfg, func(o *organizations.Options) {
 			o.APIOptions = withGuard(o.APIOptions)
 			o.Retryer, o.HTTPClient, o.Logger = p.retryer(), p.httpClient(o.HTTPClient), logging.Nop{}
 		}),

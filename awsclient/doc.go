@@ -1,8 +1,9 @@
 // Package awsclient is the only part of why-denied that talks to AWS. It
 // turns the CALLER and TARGET arguments into IAM entities and a Lambda
 // function, reads every policy that applies to the call (concurrently, and
-// with read-only operations only), and asks iam:SimulatePrincipalPolicy for
-// AWS's own answer. It decides nothing: the verdict belongs to package
+// with read-only operations only: the SCPs of the organization that
+// governs the caller's account included, see readOrganization), and asks
+// iam:SimulatePrincipalPolicy for AWS's own answer. It decides nothing: the verdict belongs to package
 // diagnose, which receives the result as an evidence.Evidence.
 //
 // # Errors
@@ -30,6 +31,6 @@
 //
 // Every SDK client built here carries a middleware (ReadOnly) that refuses,
 // before anything is sent, any operation whose name does not start with
-// Get, List or Simulate. The tool inspects accounts it may have no business
+// Get, List, Describe or Simulate. The tool inspects accounts it may have no business
 // changing; the guard makes that a property of the code, not a promise.
 package awsclient

@@ -217,7 +217,7 @@ type ReadOnlyError struct {
 }
 
 func (e *ReadOnlyError) Error() string {
-	return fmt.Sprintf("refusing %s:%s: why-denied only sends read operations (Get*, List*, Simulate*)", e.Service, e.Operation)
+	return fmt.Sprintf("refusing %s:%s: why-denied only sends read operations (Get*, List*, Describe*, Simulate*)", e.Service, e.Operation)
 }
 
 // SimulatorError reports that iam:SimulatePrincipalPolicy gave no answer.

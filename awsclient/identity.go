@@ -38,6 +38,9 @@ const listPageSize = 1000
 // execution role).
 type fetcher struct {
 	caller, target Side
+	// org reads the organization's policies: --org-profile, by default the
+	// caller's side.
+	org Side
 	// shared: the two sides read one account with one set of clients.
 	shared bool
 	lim    *limiter
@@ -53,11 +56,21 @@ type fetcher struct {
 	// early, when set, is told the inputs of the simulator as soon as
 	// they are known.
 	early *early
+	// callerAccount, when set, is told the caller's account as soon as it
+	// is known, for the walk up the organization.
+	callerAccount *future[string]
+}
+
+// note records how a piece of evidence was read, or why it is missing.
+func (f *fetcher) note(n string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.notes = append(f.notes, n)
 }
 
 func (c *Client) newFetcher() *fetcher {
 	return &fetcher{
-		caller: c.caller, target: c.target, shared: c.shared, lim: newLimiter(maxCallsInFlight),
+		caller: c.caller, target: c.target, org: c.org, shared: c.shared, lim: newLimiter(maxCallsInFlight),
 		managed: map[string]*once[evidence.NamedPolicy]{}, roles: map[string]*once[*iam.GetRoleOutput]{},
 	}
 }

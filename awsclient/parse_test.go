@@ -155,6 +155,9 @@ func TestIsReadOperation(t *testing.T) {
 		"GetPolicy": true, "CreateRole": false, "PutRolePolicy": false, "AddPermission": false, "Invoke": false,
 		"DeleteFunction": false, "UpdateFunctionCode": false, "PublishVersion": false, "TagRole": false,
 		"AssumeRole": false, "Get": false, "Listen": false, "": false,
+		"DescribeOrganization": true, "DescribePolicy": true, "ListParents": true, "ListPoliciesForTarget": true,
+		"Describe": false, "Describes": false, "DetachPolicy": false, "AttachPolicy": false, "UpdatePolicy": false,
+		"MoveAccount": false, "DisablePolicyType": false,
 	} {
 		if got := IsReadOperation(op); got != want {
 			t.Errorf("IsReadOperation(%q) = %v, want %v", op, got, want)

@@ -18,12 +18,15 @@ type OperationRecorder interface {
 
 // readOnlyPrefixes are the operation name prefixes the guard lets through.
 // Every call this package needs is one of them (sts:GetCallerIdentity
-// included); anything else (Create*, Put*, Add*, Update*, Delete*,
-// Invoke, Publish*, Tag*) changes an account and is refused.
-var readOnlyPrefixes = []string{"Get", "List", "Simulate"}
+// included, and the Organizations reads DescribeOrganization,
+// DescribeOrganizationalUnit and DescribePolicy); anything else (Create*,
+// Put*, Add*, Update*, Delete*, Attach*, Detach*, Move*, Invoke,
+// Publish*, Tag*) changes an account and is refused.
+var readOnlyPrefixes = []string{"Get", "List", "Describe", "Simulate"}
 
 // IsReadOperation reports whether the guard lets an operation name through:
-// it starts with Get, List or Simulate followed by an upper-case letter.
+// it starts with Get, List, Describe or Simulate followed by an upper-case
+// letter.
 func IsReadOperation(operation string) bool {
 	for _, p := range readOnlyPrefixes {
 		rest, ok := strings.CutPrefix(operation, p)

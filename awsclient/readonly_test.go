@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 
 	"github.com/why-denied/why-denied/awsclient"
 	"github.com/why-denied/why-denied/internal/awstest"
@@ -48,6 +50,24 @@ func TestReadOnlyGuard(t *testing.T) {
 			})
 			return err
 		},
+		"organizations:DetachPolicy": func() error {
+			_, err := side.Organizations.(*organizations.Client).DetachPolicy(context.Background(), &organizations.DetachPolicyInput{
+				PolicyId: aws.String("p-FullAWSAccess"), TargetId: aws.String("111111111111"),
+			})
+			return err
+		},
+		"organizations:UpdatePolicy": func() error {
+			_, err := side.Organizations.(*organizations.Client).UpdatePolicy(context.Background(), &organizations.UpdatePolicyInput{
+				PolicyId: aws.String("p-12345678"), Content: aws.String("{}"),
+			})
+			return err
+		},
+		"organizations:MoveAccount": func() error {
+			_, err := side.Organizations.(*organizations.Client).MoveAccount(context.Background(), &organizations.MoveAccountInput{
+				AccountId: aws.String("111111111111"), SourceParentId: aws.String("r-ab12"), DestinationParentId: aws.String("ou-ab12-11111111"),
+			})
+			return err
+		},
 		"lambda:Invoke": func() error {
 			_, err := side.Lambda.(*lambda.Client).Invoke(context.Background(), &lambda.InvokeInput{FunctionName: aws.String("f")})
 			return err
@@ -72,7 +92,13 @@ func TestReadOnlyGuard(t *testing.T) {
 	// A read passes the guard and is recorded (the endpoint's error is
 	// beside the point).
 	_, _ = side.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String("x")})
-	if ops := rec.Operations(); len(ops) != 1 || ops[0].String() != "IAM.GetRole" {
-		t.Errorf("recorded %v, want [IAM.GetRole]", ops)
+	_, _ = side.Organizations.DescribePolicy(context.Background(), &organizations.DescribePolicyInput{PolicyId: aws.String("p-12345678")})
+	_, _ = side.Organizations.ListParents(context.Background(), &organizations.ListParentsInput{ChildId: aws.String("111111111111")})
+	var got []string
+	for _, op := range rec.Operations() {
+		got = append(got, op.String())
+	}
+	if strings.Join(got, " ") != "IAM.GetRole Organizations.DescribePolicy Organizations.ListParents" {
+		t.Errorf("recorded %v, want [IAM.GetRole Organizations.DescribePolicy Organizations.ListParents]", got)
 	}
 }

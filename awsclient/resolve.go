@@ -151,6 +151,13 @@ func (f *fetcher) resolveCaller(ctx context.Context, ref callerRef, withPolicies
 	return c, id, nil
 }
 
+// announceAccount publishes the caller's account, once known.
+func (f *fetcher) announceAccount(account string) {
+	if f.callerAccount != nil && account != "" {
+		f.callerAccount.set(account)
+	}
+}
+
 func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies bool) (Caller, identity, error) {
 	switch ref.kind {
 	case FunctionCaller:
@@ -160,6 +167,7 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 		}
 		roleARN := aws.ToString(out.Role)
 		a, ok := parseARN(roleARN)
+		f.announceAccount(a.Account)
 		_, roleName, isRole := parseEntityPath(a.Resource)
 		if !ok || !isRole {
 			return Caller{}, identity{}, &CallError{Action: "lambda:GetFunctionConfiguration", Resource: "function " + ref.fn.display(),
@@ -199,7 +207,10 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 			a, _ := parseARN(roleARN)
 			return "arn:" + a.Partition + ":sts::" + a.Account + ":assumed-role/" + ref.name + "/" + SessionName
 		}
-		id, err := f.fetchRole(ctx, ref.name, withPolicies, func(id identity) { f.early.announce(sessionOf(id.arn), id) })
+		id, err := f.fetchRole(ctx, ref.name, withPolicies, func(id identity) {
+			f.announceAccount(accountOf(id.arn))
+			f.early.announce(sessionOf(id.arn), id)
+		})
 		if err != nil {
 			return Caller{}, identity{}, err
 		}
@@ -218,7 +229,10 @@ func (f *fetcher) resolveEntity(ctx context.Context, ref callerRef, withPolicies
 		}
 		return c, id, nil
 	case UserCaller:
-		id, err := f.fetchUser(ctx, ref.name, withPolicies, func(id identity) { f.early.announce(id.arn, id) })
+		id, err := f.fetchUser(ctx, ref.name, withPolicies, func(id identity) {
+			f.announceAccount(accountOf(id.arn))
+			f.early.announce(id.arn, id)
+		})
 		if err != nil {
 			return Caller{}, identity{}, err
 		}

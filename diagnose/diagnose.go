@@ -114,6 +114,15 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	case len(keys.deciding) > 0:
 		v.Decision, v.BlockedBy = DecisionUnknown, []policy.Layer{}
 		v.DependsOn = keys.deciding
+		for _, k := range keys.deciding {
+			dep := KeyDependence{Key: k, AlwaysSent: alwaysSentKey(k)}
+			if !dep.AlwaysSent {
+				// The request was judged without the key: that is its
+				// decision when the key is absent.
+				dep.WhenAbsent = known
+			}
+			v.DependsOnDetail = append(v.DependsOnDetail, dep)
+		}
 	}
 
 	// 2. What each layer said, and why.
@@ -138,7 +147,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 func newDiagnosis(ev *evidence.Evidence, in *policy.Input, now time.Time, message *accessdenied.Denial) *diagnosis {
 	d := &diagnosis{ev: ev, now: now, message: message, notRead: map[policy.Layer]string{}}
 	if sim := ev.Simulation; sim != nil {
-		if ok, why := simulationSettles(sim, in); ok {
+		if ok, why := simulationSettles(sim, in, evidence.AbsentKeys(ev)); ok {
 			d.sim = sim
 		} else {
 			d.simNote = why
@@ -154,7 +163,11 @@ func newDiagnosis(ev *evidence.Evidence, in *policy.Input, now time.Time, messag
 	d.unknown = d.unknownLayers()
 	if message != nil && message.Layer != "" {
 		l := message.Layer
-		if _, ok := d.notRead[l]; ok || l == policy.LayerVPCEndpoint || slices.Contains(d.unknown, l) {
+		// SCPs whose documents the tool does not hold (not read, or an
+		// account DescribeOrganization placed in no organization) cannot
+		// contradict AWS's word that one denied.
+		noSCPs := l == policy.LayerSCP && (ev.Organization == nil || ev.Organization.SCPs == nil)
+		if _, ok := d.notRead[l]; ok || noSCPs || l == policy.LayerVPCEndpoint || slices.Contains(d.unknown, l) {
 			d.messageLayer = l
 			d.unknown = slices.DeleteFunc(d.unknown, func(x policy.Layer) bool { return x == l })
 		}

@@ -58,6 +58,9 @@ func (d *diagnosis) findings(in *policy.Input, base *outcome, v *Verdict, known 
 	if f := notNeeded(base, v); f != nil {
 		out = append(out, *f)
 	}
+	if f := d.scpSimulatorFinding(base); f != nil {
+		out = append(out, *f)
+	}
 	if v.Simulator.AgreesWithLocal != nil && !*v.Simulator.AgreesWithLocal {
 		out = append(out, Finding{Kind: KindSimulatorDisagrees, Severity: SeverityWarning, Layer: policy.LayerIdentity,
 			Message: fmt.Sprintf("AWS's policy simulator decided %s for the identity side, the local engine did not; the verdict follows the simulator. Check for policies the tool could not read, or report the case.", ev.Simulation.Decision)})
@@ -134,12 +137,16 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 		f.Kind = KindMessageLayerNotRead
 		f.Message = fmt.Sprintf("the message says the %s denied the call; the tool cannot read it, so AWS's message is the authority here: fix it there", name)
 		if rep.Layer == policy.LayerSCP {
-			f.Message += ". SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
+			f.Message += d.messageSCPWords(in)
+			f.Message += ". SCPs are owned by " + d.managementWords() + ": ask its administrators which SCP applies to account " + v.Caller.Account
 		}
 		if rep.Layer == policy.LayerVPCEndpoint {
 			f.Message += ": check the policy of the VPC endpoint the call went through (aws ec2 describe-vpc-endpoints)"
 		}
 		return f
+	}
+	if rep.Layer == policy.LayerSCP && rep.Source == SourceLocal && len(rep.Statements) > 0 {
+		return d.scpFinding(f, rep, in)
 	}
 	if rep.Result == ResultDenies {
 		f.Kind = KindExplicitDeny
@@ -148,7 +155,7 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 			// not read, or in an SCP, whose documents it does not read.
 			f.Message = fmt.Sprintf("AWS's policy simulator reports an explicit Deny in the %s for this call%s; the tool could not read the statement itself", name, d.simulatorSources())
 			if rep.Layer == policy.LayerSCP {
-				f.Message += ". SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
+				f.Message += ". SCPs are owned by " + d.managementWords() + ": ask its administrators which SCP applies to account " + v.Caller.Account + d.scpUnreadableWords()
 			}
 			return f
 		}
@@ -195,7 +202,7 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 		}
 	}
 	if rep.Layer == policy.LayerSCP && rep.Source == SourceSimulator && len(rep.Statements) == 0 {
-		f.Message += "; SCPs are owned by the organization's management account: ask its administrators which SCP applies to account " + v.Caller.Account
+		f.Message += "; SCPs are owned by " + d.managementWords() + ": ask its administrators which SCP applies to account " + v.Caller.Account + d.scpUnreadableWords()
 	}
 	if len(rep.Statements) > 0 {
 		st := rep.Statements[0]

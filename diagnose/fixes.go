@@ -158,6 +158,12 @@ func (f *fixer) candidates() []candidate {
 			if !f.conditionsOnly(l) {
 				grants = append(grants, f.sessionGrant(actions))
 			}
+		case policy.LayerSCP:
+			if !f.layerDenies(l) {
+				if c, ok := f.scpAllow(actions); ok {
+					grants = append(grants, c)
+				}
+			}
 		}
 		opts := grants
 		if f.layerDenies(l) {
@@ -171,7 +177,7 @@ func (f *fixer) candidates() []candidate {
 			}
 		}
 		if len(opts) == 0 {
-			// SCPs and RCPs belong to the organization, and a grant would
+			// RCPs, SCPs the tool could not place, and a grant that would
 			// drop a condition the policies set: no change is proposed.
 			return nil
 		}
@@ -562,7 +568,9 @@ func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 			continue
 		}
 		for _, st := range lr.Statements {
-			key := fmt.Sprintf("%s/%d", st.Policy, st.Statement)
+			// SCP names repeat across levels: the level and the place in
+			// it tell them apart.
+			key := fmt.Sprintf("%s/%d/%d/%d", st.Policy, st.Level, st.PolicyIndex, st.Statement)
 			if !st.Matched || st.Effect != policy.Deny || seen[key] {
 				continue
 			}
@@ -587,7 +595,10 @@ func (f *fixer) denyExceptions(l policy.Layer) (candidate, bool) {
 // A Deny is usually deliberate: the fix says so, and what else the
 // exemption opens.
 func (f *fixer) denyException(layer policy.Layer, st policy.StatementTrace) (candidate, bool) {
-	if layer == policy.LayerSCP || layer == policy.LayerRCP {
+	if layer == policy.LayerSCP {
+		return f.scpException(st)
+	}
+	if layer == policy.LayerRCP {
 		return candidate{}, false
 	}
 	who, key, op := f.d.ev.Caller.ARN, "aws:PrincipalArn", "ArnNotEquals"

@@ -91,10 +91,10 @@ func buildInput(ev *evidence.Evidence, now time.Time, docs documents) (*policy.I
 	if org := ev.Organization; org != nil {
 		in.ManagementAccount = org.ManagementAccount
 		var err error
-		if in.SCPs, err = parseLevels("SCP", org.SCPs, docs); err != nil {
+		if in.SCPs, err = parseLevels("SCP", org.SCPs, docs, org); err != nil {
 			return nil, err
 		}
-		if in.RCPs, err = parseLevels("RCP", org.RCPs, docs); err != nil {
+		if in.RCPs, err = parseLevels("RCP", org.RCPs, docs, nil); err != nil {
 			return nil, err
 		}
 		if !rcpApplies(ev.Request.Action) {
@@ -108,7 +108,9 @@ func buildInput(ev *evidence.Evidence, now time.Time, docs documents) (*policy.I
 	return in, nil
 }
 
-func parseLevels(kind string, levels [][]json.RawMessage, docs documents) ([][]policy.Named, error) {
+// parseLevels parses one list of documents per organization level; an SCP
+// is named as Organizations names it when the evidence says (org.Levels).
+func parseLevels(kind string, levels [][]json.RawMessage, docs documents, org *evidence.Organization) ([][]policy.Named, error) {
 	if levels == nil {
 		return nil, nil
 	}
@@ -121,7 +123,9 @@ func parseLevels(kind string, levels [][]json.RawMessage, docs documents) ([][]p
 				return nil, &InputError{Msg: fmt.Sprintf("%s %d at organization level %d: %v", kind, i, l, err)}
 			}
 			name := fmt.Sprintf("%s level %d policy %d", kind, l, i)
-			if p.ID != "" {
+			if named, ok := org.SCP(l, i); ok && named.Name != "" {
+				name = named.Name
+			} else if p.ID != "" {
 				name = p.ID
 			}
 			out[l] = append(out[l], policy.Named{Name: name, Policy: p})
@@ -167,6 +171,10 @@ func withPolicy(in *policy.Input, layers []policy.Layer, p *policy.Policy) *poli
 			c.PermissionsBoundary = &n
 		case policy.LayerSessionPolicy:
 			c.SessionPolicies = append(c.SessionPolicies, n)
+		case policy.LayerSCP:
+			// SCPs that could not be read: one level holding what they
+			// could say.
+			c.SCPs = [][]policy.Named{{n}}
 		}
 	}
 	return &c

@@ -42,6 +42,9 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 	if trace != nil {
 		rep.Note = trace.Reason
 	}
+	if org := d.ev.Organization; layer == policy.LayerSCP && org != nil && org.None {
+		rep.Note = "the caller's account is in no organization (organizations:DescribeOrganization): no SCP applies"
+	}
 	switch {
 	case slices.Contains(d.unknown, layer):
 		what, actions := d.unreadableWords([]policy.Layer{layer})
@@ -107,6 +110,11 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 			matched = append(matched, st)
 		}
 	}
+	if (layer == policy.LayerSCP || layer == policy.LayerRCP) && !o.Allows && !o.Denies {
+		// A level without an Allow blocks: the Allows that matched at the
+		// other levels are not why; the near misses of that level are.
+		matched = nil
+	}
 	if len(matched) > 0 {
 		if len(matched) > maxListed {
 			rep.MoreStatements = len(matched) - maxListed
@@ -117,7 +125,7 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 			if st.Effect == policy.Deny {
 				r.Reasons = whyMatched(statementOf(l.in, st), st, req)
 			}
-			rep.Statements = append(rep.Statements, r)
+			rep.Statements = append(rep.Statements, d.nameOrgStatement(r, st))
 		}
 		return rep
 	}
@@ -126,10 +134,66 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 	if v.Decision == policy.Allowed || (!rep.Blocks && layer != policy.LayerResource) {
 		return rep
 	}
-	for _, st := range closest(trace.Statements, 3) {
-		rep.Statements = append(rep.Statements, statementReport(st, StatusClosest, req))
+	candidates := trace.Statements
+	if layer == policy.LayerSCP || layer == policy.LayerRCP {
+		// Every level must allow: the near misses that matter are those of
+		// the levels without an Allow.
+		candidates = statementsOfLevels(trace.Statements, levelsWithoutAllow(trace, orgLevels(l.in, layer)))
+	}
+	for _, st := range closest(candidates, 3) {
+		rep.Statements = append(rep.Statements, d.nameOrgStatement(statementReport(st, StatusClosest, req), st))
 	}
 	return rep
+}
+
+// nameOrgStatement adds to an SCP statement its level and the policy's ID
+// and ARN, as read from the organization.
+func (d *diagnosis) nameOrgStatement(r StatementReport, st policy.StatementTrace) StatementReport {
+	org := d.ev.Organization
+	if st.Layer != policy.LayerSCP || org == nil || len(org.Levels) == 0 {
+		return r
+	}
+	r.LevelName = org.Level(st.Level)
+	if p, ok := org.SCP(st.Level, st.PolicyIndex); ok {
+		r.PolicyID, r.PolicyARN = p.ID, p.ARN
+	}
+	return r
+}
+
+// levelsWithoutAllow lists the n organization levels of an SCP or RCP
+// layer where no Allow statement matches: "every level must allow".
+func levelsWithoutAllow(lr *policy.LayerResult, n int) []int {
+	allowed := map[int]bool{}
+	for _, st := range lr.Statements {
+		if st.Matched && st.Effect == policy.Allow {
+			allowed[st.Level] = true
+		}
+	}
+	var out []int
+	for l := range n {
+		if !allowed[l] {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// orgLevels is the number of organization levels of an SCP or RCP layer.
+func orgLevels(in *policy.Input, layer policy.Layer) int {
+	if layer == policy.LayerRCP {
+		return len(in.RCPs)
+	}
+	return len(in.SCPs)
+}
+
+func statementsOfLevels(sts []policy.StatementTrace, levels []int) []policy.StatementTrace {
+	var out []policy.StatementTrace
+	for _, st := range sts {
+		if slices.Contains(levels, st.Level) {
+			out = append(out, st)
+		}
+	}
+	return out
 }
 
 // maxListed is how many matching statements a layer lists.

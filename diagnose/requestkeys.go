@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -17,7 +18,9 @@ import (
 // network, the session or the organization at request time. Unless the user
 // passes them with --context, a policy conditioned on one of them may decide
 // either way. (aws:CurrentTime and aws:EpochTime are known: the time of the
-// diagnosis, or --at.)
+// diagnosis, or --at. The organization keys are known once the organization
+// is read: evidence.RequestContext fills them, or evidence.AbsentKeys says
+// they are absent; only then are they no longer listed here in effect.)
 var requestOnlyKeys = []string{
 	"aws:SourceIp", "aws:VpcSourceIp", "aws:SourceVpc", "aws:SourceVpce",
 	"aws:PrincipalOrgID", "aws:PrincipalOrgPaths", "aws:ResourceOrgID", "aws:ResourceOrgPaths",
@@ -49,10 +52,15 @@ type requestKey struct {
 }
 
 // dependentKeys lists the request-time keys the policies condition on that
-// the request context lacks, by name.
-func dependentKeys(in *policy.Input) map[string]*requestKey {
+// the request context lacks, by name. absent are keys the evidence proves
+// absent (the organization keys of an account in no organization): known,
+// though not in the context.
+func dependentKeys(in *policy.Input, absent []string) map[string]*requestKey {
 	unknown := func(key string) bool {
 		if _, ok := in.Request.Context.Lookup(key); ok {
+			return false
+		}
+		if slices.ContainsFunc(absent, func(k string) bool { return strings.EqualFold(k, key) }) {
 			return false
 		}
 		for _, k := range requestOnlyKeys {
@@ -202,7 +210,7 @@ type keysSettlement struct {
 // named. A key AWS always sends (aws:SourceIp) is tried only with values; a
 // key that may be absent is also judged absent, as the request holds it.
 func (d *diagnosis) settleKeys(in *policy.Input, decision policy.Decision) keysSettlement {
-	keys := dependentKeys(in)
+	keys := dependentKeys(in, evidence.AbsentKeys(d.ev))
 	if len(keys) == 0 {
 		return keysSettlement{}
 	}

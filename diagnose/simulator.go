@@ -22,9 +22,9 @@ func simulatedLayer(l policy.Layer) bool {
 // MissingContextValues: an answer given without a key the tool knows (it
 // would have evaluated differently), or without a request-time key the
 // outcome may turn on (the tool tries its values), settles nothing.
-func simulationSettles(sim *evidence.Simulation, in *policy.Input) (bool, string) {
+func simulationSettles(sim *evidence.Simulation, in *policy.Input, absent []string) (bool, string) {
 	var stale []string
-	probed := dependentKeys(in)
+	probed := dependentKeys(in, absent)
 	for _, k := range sim.MissingContextValues {
 		_, known := in.Request.Context.Lookup(k)
 		_, key := lookupFold(probed, k)

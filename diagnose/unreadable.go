@@ -30,6 +30,9 @@ func (d *diagnosis) unknownLayers() []policy.Layer {
 	for _, u := range d.ev.Unreadable {
 		switch {
 		case d.sim != nil && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
+		case u.Layer == policy.LayerSCP && d.sim != nil && d.sim.AllowedByOrganizations != nil:
+			// The simulator read the SCPs the tool could not: its
+			// OrganizationsDecisionDetail is the answer.
 		case u.Layer == policy.LayerResource && d.ev.Target.ResourcePolicy != nil:
 		case u.Layer == policy.LayerPermissionsBoundary && d.ev.Caller.PermissionsBoundary != nil:
 		default:
@@ -74,6 +77,8 @@ func (d *diagnosis) unreadableFindings() []Finding {
 		switch {
 		case d.sim != nil && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
 			msg += " (AWS's policy simulator answered for this layer, so the verdict does not depend on it)"
+		case u.Layer == policy.LayerSCP && d.sim != nil && d.sim.AllowedByOrganizations != nil:
+			msg += " (AWS's policy simulator answered for the SCPs as a whole, so the verdict follows it, but it names no policy or statement)"
 		case !slices.Contains(d.unknown, u.Layer) && u.Layer != d.messageLayer:
 			msg += " (the policy was read another way, so the verdict does not depend on it)"
 		}

@@ -81,6 +81,9 @@ const (
 	KindMoreThanMessage          FindingKind = "moreThanMessage"
 	KindMessageDenyKindDiffers   FindingKind = "messageDenyKindDiffers"
 	KindMessageMismatch          FindingKind = "messageMismatch"
+	// KindSCPSimulatorDisagrees: the SCPs read from the organization and
+	// the simulator's AllowedByOrganizations reach different answers.
+	KindSCPSimulatorDisagrees FindingKind = "scpSimulatorDisagrees"
 )
 
 // Verdict is the answer to "why is this call denied?": the decision, every
@@ -112,9 +115,22 @@ type Verdict struct {
 	// aws:SourceArn of a service call ...) the tool does not know and the
 	// outcome turns on: the decision is then "unknown".
 	DependsOn []string `json:"dependsOn,omitempty"`
+	// DependsOnDetail says, for each key of DependsOn, what the decision
+	// is when the request does not carry the key, for scripts.
+	DependsOnDetail []KeyDependence `json:"dependsOnDetail,omitempty"`
 	// Message is the pasted AccessDenied message this verdict explains
 	// (why-denied explain).
 	Message *accessdenied.Denial `json:"message,omitempty"`
+}
+
+// KeyDependence is one request-time key the verdict turns on.
+type KeyDependence struct {
+	Key string `json:"key"`
+	// WhenAbsent is the decision when the request does not carry the key;
+	// empty when AWS sends it in every request (AlwaysSent), where only
+	// its value is unknown.
+	WhenAbsent policy.Decision `json:"whenAbsent,omitempty"`
+	AlwaysSent bool            `json:"alwaysSent,omitempty"`
 }
 
 // CallerInfo describes the caller.
@@ -170,6 +186,12 @@ type StatementReport struct {
 	Reasons  []string          `json:"reasons,omitempty"`
 	// Level is the organization level for SCPs and RCPs (0 = root).
 	Level int `json:"level,omitempty"`
+	// For an SCP read from the organization: the level in words ("OU Prod
+	// (ou-ab12-22222222)"), and the policy's ID and ARN as Organizations
+	// names them.
+	LevelName string `json:"levelName,omitempty"`
+	PolicyID  string `json:"policyId,omitempty"`
+	PolicyARN string `json:"policyArn,omitempty"`
 }
 
 // SimulatorInfo says whether iam:SimulatePrincipalPolicy took part.

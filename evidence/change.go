@@ -18,10 +18,20 @@ type Change struct {
 	Kind string `json:"kind"`
 	// Policy names the policy to change: the new inline or session policy
 	// for addStatement to identity/sessionPolicy, the existing policy
-	// otherwise.
+	// otherwise (for an SCP, its name, for the reader: Level and Index
+	// place it).
 	Policy string `json:"policy"`
 	// Statement is the index of the statement an addCondition changes.
 	Statement int `json:"statement,omitempty"`
+	// Level and Index place an SCP in organization.scps (level 0 is the
+	// root; index is the policy's place in its level): SCP names need not
+	// be unique across levels, their place is.
+	Level int `json:"level,omitempty"`
+	Index int `json:"index,omitempty"`
+	// Guardrail marks a change to the organization's guardrails (an SCP),
+	// made in the management account or a delegated administrator, not in
+	// the caller's or the function's account.
+	Guardrail bool `json:"guardrail,omitempty"`
 	// Document is the statement to add, or the Condition block to merge;
 	// for setDefaultPolicyVersion, the document of the version made the
 	// default.
@@ -44,6 +54,16 @@ func Apply(ev *Evidence, changes []Change) (*Evidence, error) {
 	out := *ev
 	out.Caller.IdentityPolicies = slices.Clone(ev.Caller.IdentityPolicies)
 	out.Caller.SessionPolicies = slices.Clone(ev.Caller.SessionPolicies)
+	if ev.Organization != nil {
+		org := *ev.Organization
+		if org.SCPs != nil {
+			org.SCPs = make([][]json.RawMessage, len(ev.Organization.SCPs))
+			for i, l := range ev.Organization.SCPs {
+				org.SCPs[i] = slices.Clone(l)
+			}
+		}
+		out.Organization = &org
+	}
 	out.Simulation = nil
 	out.SimulatorUnavailable = "the evidence was changed by a proposed fix"
 	for _, c := range changes {
@@ -79,6 +99,13 @@ func Apply(ev *Evidence, changes []Change) (*Evidence, error) {
 			out.Caller.PermissionsBoundary = &np
 		case c.Kind == SetDefaultVersion:
 			err = out.setDefaultVersion(c.PolicyARN, c.VersionID)
+		case c.Layer == policy.LayerSCP && (c.Kind == AddStatement || c.Kind == AddCondition):
+			err = out.editSCP(c, func(doc json.RawMessage) (json.RawMessage, error) {
+				if c.Kind == AddStatement {
+					return AppendStatement(doc, c.Document)
+				}
+				return addConditionTo(doc, c.Statement, c.Document)
+			})
 		case c.Kind == AddCondition:
 			err = out.editPolicy(c.Layer, c.Policy, func(doc json.RawMessage) (json.RawMessage, error) {
 				return addConditionTo(doc, c.Statement, c.Document)
@@ -139,6 +166,20 @@ func (ev *Evidence) editPolicy(l policy.Layer, name string, edit func(json.RawMe
 		}
 	}
 	return fmt.Errorf("no %s policy named %q", l, name)
+}
+
+// editSCP replaces the document of the SCP a change places.
+func (ev *Evidence) editSCP(c Change, edit func(json.RawMessage) (json.RawMessage, error)) error {
+	org := ev.Organization
+	if org == nil || c.Level < 0 || c.Level >= len(org.SCPs) || c.Index < 0 || c.Index >= len(org.SCPs[c.Level]) {
+		return fmt.Errorf("no SCP %d at organization level %d to change", c.Index, c.Level)
+	}
+	doc, err := edit(org.SCPs[c.Level][c.Index])
+	if err != nil {
+		return err
+	}
+	org.SCPs[c.Level][c.Index] = doc
+	return nil
 }
 
 func singleStatement(st json.RawMessage) json.RawMessage {
@@ -208,7 +249,10 @@ func addConditionTo(doc json.RawMessage, i int, cond json.RawMessage) (json.RawM
 			existing[op] = map[string]json.RawMessage{}
 		}
 		for k, v := range keys {
-			existing[op][k] = v
+			// The key may already list values (an exemption list): the
+			// new ones join them, since replacing them would end the
+			// exemptions already granted.
+			existing[op][k] = mergeValues(existing[op][k], v)
 		}
 	}
 	merged, _ := json.Marshal(existing)
@@ -217,6 +261,38 @@ func addConditionTo(doc json.RawMessage, i int, cond json.RawMessage) (json.RawM
 	list, _ := json.Marshal(stmts)
 	m.set("Statement", list)
 	return m.marshal(), nil
+}
+
+// mergeValues joins two condition values (a string or a list of strings
+// each) into one, each value once; anything else, the new value replaces.
+func mergeValues(old, add json.RawMessage) json.RawMessage {
+	if old == nil {
+		return add
+	}
+	list := func(raw json.RawMessage) ([]string, bool) {
+		var one string
+		if json.Unmarshal(raw, &one) == nil {
+			return []string{one}, true
+		}
+		var many []string
+		return many, json.Unmarshal(raw, &many) == nil
+	}
+	a, okA := list(old)
+	b, okB := list(add)
+	if !okA || !okB {
+		return add
+	}
+	for _, v := range b {
+		if !slices.Contains(a, v) {
+			a = append(a, v)
+		}
+	}
+	if len(a) == 1 {
+		out, _ := json.Marshal(a[0])
+		return out
+	}
+	out, _ := json.Marshal(a)
+	return out
 }
 
 // object is a JSON object with its members in document order, so that a
@@ -291,17 +367,25 @@ func Changed(ev *Evidence, changes []Change) ([]json.RawMessage, error) {
 		return nil, err
 	}
 	type key struct {
-		layer policy.Layer
-		name  string
+		layer        policy.Layer
+		name         string
+		level, index int
 	}
 	var seen []key
 	var out []json.RawMessage
 	for _, c := range changes {
-		k := key{c.Layer, c.Policy}
+		k := key{c.Layer, c.Policy, 0, 0}
+		if c.Layer == policy.LayerSCP {
+			k.level, k.index = c.Level, c.Index
+		}
 		if slices.Contains(seen, k) {
 			continue
 		}
 		seen = append(seen, k)
+		if c.Layer == policy.LayerSCP {
+			out = append(out, after.Organization.SCPs[c.Level][c.Index])
+			continue
+		}
 		if doc := after.document(c.Layer, c.Policy); doc != nil {
 			out = append(out, doc)
 		}

@@ -59,6 +59,35 @@ func RequestContext(ev *Evidence, at time.Time) policy.Context {
 			b.merge("aws:PrincipalTag/"+k, []string{ev.Caller.Tags[k]})
 		}
 	}
+	if kind != policy.KindService && kind != policy.KindAnonymous {
+		// The organization of the principal's account, as
+		// DescribeOrganization and ListParents read it ("aws:PrincipalOrgID",
+		// "aws:PrincipalOrgPaths": present when the principal's account is
+		// a member of an organization).
+		if org := ev.Organization; org != nil && org.ID != "" && !org.None {
+			set("aws:PrincipalOrgID", org.ID)
+			if p := org.OrgPath(); p != "" {
+				set("aws:PrincipalOrgPaths", p)
+			}
+		}
+	}
+	if ev.Target.OrgID != "" && !ev.Target.NoOrganization {
+		// "aws:ResourceOrgID": the organization of the account that owns
+		// the resource.
+		set("aws:ResourceOrgID", ev.Target.OrgID)
+		if ev.Target.OrgPath != "" {
+			set("aws:ResourceOrgPaths", ev.Target.OrgPath)
+		}
+	}
+	if src, ok := sourceAccount(ev); ok && src == ev.Target.Account && ev.Target.OrgID != "" && !ev.Target.NoOrganization {
+		// "aws:SourceOrgID": the organization of the account the source
+		// resource belongs to; a source in the function's own account
+		// (--source-account) is in the function's organization.
+		set("aws:SourceOrgID", ev.Target.OrgID)
+		if ev.Target.OrgPath != "" {
+			set("aws:SourceOrgPaths", ev.Target.OrgPath)
+		}
+	}
 	if a, ok := arn.Parse(ev.Request.Resource); ok {
 		set("aws:ResourceAccount", a.Account)
 		set("aws:RequestedRegion", a.Region)
@@ -82,6 +111,36 @@ func RequestContext(ev *Evidence, at time.Time) policy.Context {
 		b.set(k, v)
 	}
 	return b.ctx
+}
+
+// sourceAccount is the aws:SourceAccount the user gave, if one.
+func sourceAccount(ev *Evidence) (string, bool) {
+	for k, v := range ev.Request.Context {
+		if strings.EqualFold(k, "aws:SourceAccount") && len(v) == 1 {
+			return v[0], true
+		}
+	}
+	return "", false
+}
+
+// AbsentKeys are the organization keys the evidence proves absent from the
+// request: DescribeOrganization answered that the account is in no
+// organization, so AWS sends no aws:PrincipalOrgID (or ResourceOrgID, or
+// SourceOrgID for a source in that account). A policy that conditions on
+// them then has a definite answer.
+func AbsentKeys(ev *Evidence) []string {
+	var out []string
+	req := policy.Request{Principal: ev.Request.Caller}
+	if kind := req.Kind(); kind != policy.KindService && kind != policy.KindAnonymous && ev.Organization != nil && ev.Organization.None {
+		out = append(out, "aws:PrincipalOrgID", "aws:PrincipalOrgPaths")
+	}
+	if ev.Target.NoOrganization {
+		out = append(out, "aws:ResourceOrgID", "aws:ResourceOrgPaths")
+		if src, ok := sourceAccount(ev); ok && src == ev.Target.Account {
+			out = append(out, "aws:SourceOrgID", "aws:SourceOrgPaths")
+		}
+	}
+	return out
 }
 
 // Moment is the moment the evidence's call is diagnosed for: request.at

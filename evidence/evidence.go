@@ -101,6 +101,12 @@ type Target struct {
 	// tags every resource of a stack with aws:cloudformation:stack-name and
 	// aws:cloudformation:logical-id; SAM adds lambda:createdBy=SAM.
 	Tags map[string]string `json:"tags,omitempty"`
+	// OrgID and OrgPath are the organization of the function's account
+	// (aws:ResourceOrgID, aws:ResourceOrgPaths), where known; NoOrganization
+	// is true when that account belongs to none (the keys are then absent).
+	OrgID          string `json:"orgId,omitempty"`
+	OrgPath        string `json:"orgPath,omitempty"`
+	NoOrganization bool   `json:"noOrganization,omitempty"`
 }
 
 // NamedPolicy is one policy document with where it came from.
@@ -118,13 +124,109 @@ type NamedPolicy struct {
 }
 
 // Organization holds SCPs and RCPs, one list of documents per level of the
-// organization tree, root first, account last.
+// organization tree, root first, account last, and what the tool read of
+// the organization that governs the caller's account.
 type Organization struct {
+	// SCPs is nil when they were not read (see Unreadable): then the
+	// simulator's OrganizationsDecisionDetail is the only word on them.
 	SCPs [][]json.RawMessage `json:"scps"`
 	RCPs [][]json.RawMessage `json:"rcps"`
 	// ManagementAccount is true when the caller's account is the
 	// organization's management account (SCPs do not apply to it).
 	ManagementAccount bool `json:"managementAccount,omitempty"`
+	// None is true when organizations:DescribeOrganization answered that
+	// the caller's account belongs to no organization
+	// (AWSOrganizationsNotInUseException): no SCP governs it, and the
+	// organization keys (aws:PrincipalOrgID, aws:PrincipalOrgPaths) are
+	// absent from its requests.
+	None bool `json:"none,omitempty"`
+	// ID is the organization's ID (o-...): aws:PrincipalOrgID.
+	ID string `json:"id,omitempty"`
+	// ManagementAccountID is the account that owns the organization's
+	// policies (or delegates reading them).
+	ManagementAccountID string `json:"managementAccountId,omitempty"`
+	// Levels names each level of SCPs: Levels[i] describes SCPs[i], and its
+	// policies SCPs[i]'s documents, in order. Empty when the documents came
+	// without names (a hand-written evidence file).
+	Levels []OrgLevel `json:"levels,omitempty"`
+	// MessageSCP is the SCP named by a pasted AccessDenied message
+	// (".../service_control_policy/p-..."), read with
+	// organizations:DescribePolicy when the chain could not be read: where
+	// in the tree it is attached is not known, but a Deny in it is.
+	MessageSCP *OrgPolicy `json:"messageScp,omitempty"`
+}
+
+// OrgLevel is one level of the organization tree that governs an account:
+// the root, an organizational unit, or the account itself.
+type OrgLevel struct {
+	// ID is r-..., ou-... or the account ID.
+	ID string `json:"id"`
+	// Type is ROOT, ORGANIZATIONAL_UNIT or ACCOUNT, as Organizations names
+	// targets.
+	Type string `json:"type"`
+	// Name is the OU's name, where known.
+	Name string `json:"name,omitempty"`
+	// SCPs are the policies attached at this level.
+	SCPs []OrgPolicy `json:"scps"`
+}
+
+// OrgPolicy names one SCP (and holds its document when it stands apart
+// from the levels, as MessageSCP does).
+type OrgPolicy struct {
+	Name     string          `json:"name"`
+	ID       string          `json:"id"`
+	ARN      string          `json:"arn"`
+	Document json.RawMessage `json:"document,omitempty"`
+}
+
+// OrgPath is the account's path in the organization, as
+// aws:PrincipalOrgPaths writes it ("o-a1b2c3d4e5/r-ab12/ou-ab12-11111111/"):
+// the organization, the root and each OU down to the account's parent.
+// Empty when the levels are not known.
+func (o *Organization) OrgPath() string {
+	if o == nil || o.ID == "" || len(o.Levels) == 0 || o.Levels[0].Type != "ROOT" {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString(o.ID + "/")
+	for _, l := range o.Levels {
+		if l.Type == "ACCOUNT" {
+			break
+		}
+		b.WriteString(l.ID + "/")
+	}
+	return b.String()
+}
+
+// Level describes SCP level l in words: "root r-ab12", "OU Workloads
+// (ou-ab12-11111111)", "account 111111111111", or "level 2" when the levels
+// are not named.
+func (o *Organization) Level(l int) string {
+	if o == nil || l < 0 || l >= len(o.Levels) {
+		if l == 0 {
+			return "level 0 (the root)"
+		}
+		return fmt.Sprintf("level %d", l)
+	}
+	lv := o.Levels[l]
+	switch lv.Type {
+	case "ROOT":
+		return "the root " + lv.ID
+	case "ACCOUNT":
+		return "the account " + lv.ID
+	}
+	if lv.Name != "" {
+		return fmt.Sprintf("OU %s (%s)", lv.Name, lv.ID)
+	}
+	return "OU " + lv.ID
+}
+
+// SCP names policy i of SCP level l, when the levels are named.
+func (o *Organization) SCP(l, i int) (OrgPolicy, bool) {
+	if o == nil || l < 0 || l >= len(o.Levels) || i < 0 || i >= len(o.Levels[l].SCPs) {
+		return OrgPolicy{}, false
+	}
+	return o.Levels[l].SCPs[i], true
 }
 
 // Simulation is the recorded answer of iam:SimulatePrincipalPolicy for the
@@ -284,11 +386,25 @@ func (ev *Evidence) Validate() error {
 		return &FileError{Msg: `"request.resource" is empty`}
 	case ev.Target.ARN == "":
 		return &FileError{Msg: `"target.arn" is empty`}
+	case ev.Organization != nil && len(ev.Organization.Levels) > 0 && !ev.Organization.levelsMatch():
+		return &FileError{Msg: `"organization.levels" must name every level of "organization.scps", each with one entry per policy`}
 	case len(ev.Request.Context) > policy.MaxContextKeys:
 		// Checked before anything is built from them.
 		return &FileError{Msg: (&policy.LimitError{Limit: "condition keys in the request", Max: policy.MaxContextKeys, Got: len(ev.Request.Context), Where: `"request.context"`}).Error()}
 	}
 	return nil
+}
+
+func (o *Organization) levelsMatch() bool {
+	if len(o.Levels) != len(o.SCPs) {
+		return false
+	}
+	for i, l := range o.Levels {
+		if len(l.SCPs) != len(o.SCPs[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 func describeJSONError(data []byte, err error) string {

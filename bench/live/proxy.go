@@ -237,12 +237,20 @@ var (
 )
 
 // classify names a request's service (from its signature) and operation
-// (the Action of a query-protocol request, IAM and STS; the method and
-// path of a Lambda REST request).
+// (the Action of a query-protocol request, IAM and STS; the target of a
+// JSON-protocol request, Organizations; the method and path of a Lambda
+// REST request).
 func classify(r *http.Request, body []byte) call {
 	c := call{Service: "unknown"}
 	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		c.Service = m[1]
+	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		// The JSON protocol (Organizations): the operation in the target
+		// header, the parameters in the body.
+		c.Operation = target[strings.LastIndexByte(target, '.')+1:]
+		c.Key = string(body)
+		return c
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
 		if form, err := url.ParseQuery(string(body)); err == nil && form.Get("Action") != "" {

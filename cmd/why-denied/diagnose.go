@@ -52,9 +52,12 @@ type diagnoseOptions struct {
 	Output         string
 
 	Profile, CallerProfile, TargetProfile string
-	Region, EndpointURL                   string
-	Timeout                               time.Duration
-	Debug                                 bool
+	// OrgProfile reads the organization's SCPs: the management account or
+	// a delegated administrator.
+	OrgProfile          string
+	Region, EndpointURL string
+	Timeout             time.Duration
+	Debug               bool
 
 	Display displayOptions
 
@@ -68,6 +71,8 @@ type diagnoseOptions struct {
 	ctx    evidence.ContextValues
 	// at is --at parsed; nil without it.
 	at *time.Time
+	// messageSCP is the SCP ARN a pasted message ends with (explain).
+	messageSCP string
 }
 
 const diagnoseExamples = `  # Why can function RequestFunction not invoke ProcessorFunction's alias "live"?
@@ -169,6 +174,7 @@ func addAccessFlags(cmd *cobra.Command, opts *diagnoseOptions) {
 	f.StringVar(&opts.Profile, "profile", "", "AWS profile for both sides (default: the SDK's default chain)")
 	f.StringVar(&opts.CallerProfile, "caller-profile", "", "AWS profile that reads the caller's account (default: --profile)")
 	f.StringVar(&opts.TargetProfile, "target-profile", "", "AWS profile that reads the target function's account (default: --profile)")
+	f.StringVar(&opts.OrgProfile, "org-profile", "", "AWS profile that reads the organization's SCPs: the management account or a delegated administrator (default: the caller's)")
 	f.StringVar(&opts.Region, "region", "", "AWS region (default: the profile's)")
 	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "send every AWS call to this URL (e.g. a local emulator)")
 	f.DurationVar(&opts.Timeout, "timeout", 30*time.Second, "total time allowed for AWS calls, retries included")
@@ -177,7 +183,7 @@ func addAccessFlags(cmd *cobra.Command, opts *diagnoseOptions) {
 	f.StringVar(&opts.FromSnapshot, "from-snapshot", "", "diagnose offline from an evidence `FILE` (no credentials needed)")
 	addDisplayFlags(cmd, &opts.Display)
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	for _, name := range []string{"profile", "caller-profile", "target-profile", "region", "endpoint-url"} {
+	for _, name := range []string{"profile", "caller-profile", "target-profile", "org-profile", "region", "endpoint-url"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
 	}
 }
@@ -344,6 +350,7 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 		Profile:       o.Profile,
 		CallerProfile: o.CallerProfile,
 		TargetProfile: o.TargetProfile,
+		OrgProfile:    o.OrgProfile,
 		Region:        o.Region,
 		EndpointURL:   o.EndpointURL,
 		Timeout:       o.Timeout,
@@ -352,7 +359,7 @@ func (o *diagnoseOptions) evidence(ctx context.Context) (*evidence.Evidence, err
 	if err != nil {
 		return nil, err
 	}
-	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx, At: o.at, Simulate: !o.NoSimulate})
+	ev, err := src.FetchEvidence(ctx, awsclient.Request{Caller: o.Caller, Target: o.Target, Action: o.Action, Context: o.ctx, At: o.at, Simulate: !o.NoSimulate, MessageSCP: o.messageSCP})
 	if err != nil {
 		return nil, err
 	}

@@ -23,7 +23,7 @@ var sent awstest.Recorder
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if bad := sent.NotReadOnly(); len(bad) > 0 {
-		fmt.Fprintf(os.Stderr, "FAIL: why-denied sent operations outside the read-only allowlist (Get*, List*, Simulate*, GetCallerIdentity): %v\n", bad)
+		fmt.Fprintf(os.Stderr, "FAIL: why-denied sent operations outside the read-only allowlist (Get*, List*, Describe*, Simulate*, GetCallerIdentity): %v\n", bad)
 		code = 1
 	}
 	os.Exit(code)

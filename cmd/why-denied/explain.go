@@ -113,6 +113,7 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 			return o.meaningOnly(d, why, nil)
 		}
 		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
+		o.messageSCP = d.PolicyARN
 		// A CloudTrail record shows the request's context and its time:
 		// the diagnosis is of that request, not of one made now.
 		o.ctx = evidence.ContextValues{}

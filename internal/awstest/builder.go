@@ -13,6 +13,7 @@ import (
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
@@ -20,12 +21,14 @@ import (
 // plain SDK clients without the read-only guard, and they are not recorded:
 // setting up a scenario is not the code under test.
 type Builder struct {
-	t       testing.TB
-	IAM     *iam.Client
-	Lambda  *lambda.Client
-	STS     *sts.Client
-	Account string
-	Region  string
+	t      testing.TB
+	IAM    *iam.Client
+	Lambda *lambda.Client
+	STS    *sts.Client
+	// Organizations builds organizations (see Organization).
+	Organizations *organizations.Client
+	Account       string
+	Region        string
 	// Credentials are the keys the builder uses; a test can write them into
 	// a profile to read this account.
 	Credentials aws.Credentials
@@ -44,13 +47,14 @@ func newBuilder(t testing.TB, endpoint string, creds aws.Credentials, account st
 		BaseEndpoint: aws.String(endpoint),
 	}
 	return &Builder{
-		t:           t,
-		IAM:         iam.NewFromConfig(cfg),
-		Lambda:      lambda.NewFromConfig(cfg),
-		STS:         sts.NewFromConfig(cfg),
-		Account:     account,
-		Region:      Region,
-		Credentials: creds,
+		t:             t,
+		IAM:           iam.NewFromConfig(cfg),
+		Lambda:        lambda.NewFromConfig(cfg),
+		STS:           sts.NewFromConfig(cfg),
+		Organizations: organizations.NewFromConfig(cfg),
+		Account:       account,
+		Region:        Region,
+		Credentials:   creds,
 	}
 }
 

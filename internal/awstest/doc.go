@@ -68,4 +68,18 @@
 //     500, so StartMoto runs it without them.
 //   - Unknown functions: 404 ResourceNotFoundException; unknown roles and
 //     users: NoSuchEntity. Like AWS.
+//   - Organizations (TestMotoOrganizationsQuirks): organizations, OUs,
+//     accounts, SCPs and their attachments are modelled, FullAWSAccess is
+//     attached to the root and to every new OU and account, and
+//     DescribeOrganization answers from a member account (and
+//     AWSOrganizationsNotInUseException outside any), like AWS. Unlike AWS,
+//     a member account that is not a delegated administrator is not
+//     refused the tree and the policies: moto looks in the member's own,
+//     empty organization and answers AccountNotFoundException
+//     (ListParents, ListPoliciesForTarget), PolicyNotFoundException
+//     (DescribePolicy), an empty list (ListPolicies) or the root
+//     (ListRoots), where AWS answers AccessDeniedException; tests inject
+//     AWS's refusal with FaultProxy. moto detaches an entity's last SCP
+//     (AWS refuses: ConstraintViolationException) and accepts a policy
+//     that is not JSON; it never applies SCPs to any request.
 package awstest

@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -170,6 +171,10 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	switch fault.Kind {
 	case Throttle:
+		if req.protocol == awsJSON {
+			awsJSONError(w, http.StatusBadRequest, "TooManyRequestsException", "Rate exceeded")
+			return
+		}
 		if req.protocol == restJSON {
 			jsonError(w, http.StatusTooManyRequests, "TooManyRequestsException", "User", "Rate exceeded")
 		} else {
@@ -194,6 +199,12 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 	case AccessDenied:
 		msg := "User: arn:aws:iam::" + Account + ":user/why-denied-reader is not authorized to perform: " + req.op +
 			" because no identity-based policy allows the " + req.op + " action"
+		if req.protocol == awsJSON {
+			// What Organizations answers a member account that is not a
+			// delegated administrator.
+			awsJSONError(w, http.StatusBadRequest, "AccessDeniedException", "You don't have permissions to access this resource.")
+			return
+		}
 		if req.protocol == restJSON {
 			jsonError(w, http.StatusForbidden, "AccessDeniedException", "User", msg)
 		} else {
@@ -280,6 +291,7 @@ type protocol int
 const (
 	query    protocol = iota // IAM, STS: form POST, XML answers
 	restJSON                 // Lambda: REST paths, JSON answers
+	awsJSON                  // Organizations: X-Amz-Target, JSON answers
 )
 
 // request is what the proxy knows of one request.
@@ -317,6 +329,14 @@ func identify(r *http.Request, body []byte) request {
 	if m := credentialScope.FindStringSubmatch(r.Header.Get("Authorization")); m != nil {
 		req.service = m[1]
 	}
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		// AWSOrganizationsV20161128.ListParents
+		if i := strings.LastIndexByte(target, '.'); i >= 0 {
+			req.protocol = awsJSON
+			req.op = req.service + ":" + target[i+1:]
+			return req
+		}
+	}
 	if form, ok := iamQuery(r, body); ok && form.Get("Action") != "" {
 		if req.service == "" {
 			req.service = "iam"
@@ -349,6 +369,15 @@ func queryError(w http.ResponseWriter, req request, status int, code, typ, msg s
 	fmt.Fprintf(w, `<ErrorResponse xmlns="%s"><Error><Type>%s</Type><Code>%s</Code><Message>%s</Message></Error>`+
 		`<RequestId>fa017000-0000-4000-8000-000000000000</RequestId></ErrorResponse>`,
 		ns, typ, code, html.EscapeString(msg))
+}
+
+// awsJSONError answers as the JSON 1.1 protocol does (Organizations): the
+// code in the body's __type.
+func awsJSONError(w http.ResponseWriter, status int, code, msg string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("X-Amzn-Requestid", "fa017000-0000-4000-8000-000000000000")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": msg})
 }
 
 // jsonError answers as Lambda does: the code in X-Amzn-Errortype, the

@@ -37,10 +37,10 @@ func (r *Recorder) Operations() []Operation {
 
 // readOnlyOperation is the allowlist, written independently of the guard
 // in awsclient so that a bug there cannot hide here.
-var readOnlyOperation = regexp.MustCompile(`^(Get[A-Z]|List[A-Z]|Simulate[A-Z])`)
+var readOnlyOperation = regexp.MustCompile(`^(Get[A-Z]|List[A-Z]|Describe[A-Z]|Simulate[A-Z])`)
 
 // NotReadOnly returns the recorded operations outside the read-only
-// allowlist (Get*, List*, Simulate*), each once.
+// allowlist (Get*, List*, Describe*, Simulate*), each once.
 func (r *Recorder) NotReadOnly() []Operation {
 	var bad []Operation
 	for _, op := range r.Operations() {
