@@ -194,6 +194,7 @@ func (r *redactor) evidence(ev *evidence.Evidence) error {
 	}
 	ev.Target.ARN = r.arnOrText(ev.Target.ARN)
 	ev.Target.Account = r.text(ev.Target.Account)
+	ev.Target.OrgID, ev.Target.OrgPath = r.text(ev.Target.OrgID), r.text(ev.Target.OrgPath)
 	// The function's tags name its stack and logical ID, and any value its
 	// owners chose: replaced like every other name (they decide nothing in
 	// the verdict, only the form a fix is shown in).
@@ -206,6 +207,28 @@ func (r *redactor) evidence(ev *evidence.Evidence) error {
 		}
 	}
 	if org := ev.Organization; org != nil {
+		// The organization's IDs and names are replaced like every other
+		// name, with the same substitution as the condition values that
+		// name them (aws:PrincipalOrgID, aws:PrincipalOrgPaths).
+		org.ID = r.text(org.ID)
+		org.ManagementAccountID = r.text(org.ManagementAccountID)
+		for i := range org.Levels {
+			lv := &org.Levels[i]
+			lv.ID, lv.Name = r.text(lv.ID), r.text(lv.Name)
+			for j := range lv.SCPs {
+				r.orgPolicy(&lv.SCPs[j])
+			}
+		}
+		if p := org.MessageSCP; p != nil {
+			r.orgPolicy(p)
+			if len(p.Document) > 0 {
+				red, err := r.document(p.Document)
+				if err != nil {
+					return fmt.Errorf("the SCP the message names: %w", err)
+				}
+				p.Document = red
+			}
+		}
 		for _, levels := range [][][]json.RawMessage{org.SCPs, org.RCPs} {
 			for l, docs := range levels {
 				for i, d := range docs {
@@ -361,4 +384,14 @@ func verdictFindingKinds(v *diagnose.Verdict) []diagnose.FindingKind {
 		out = append(out, f.Kind)
 	}
 	return out
+}
+
+// orgPolicy replaces an SCP's name, ID and ARN; AWS managed ones
+// (FullAWSAccess, p-FullAWSAccess) are public and kept, as managed IAM
+// policies are.
+func (r *redactor) orgPolicy(p *evidence.OrgPolicy) {
+	if a, ok := arn.Parse(p.ARN); ok && a.Account == "aws" {
+		return
+	}
+	p.Name, p.ID, p.ARN = r.policyName(p.Name), r.text(p.ID), r.arnOrText(p.ARN)
 }

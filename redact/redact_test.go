@@ -310,6 +310,12 @@ func policyPositions(ev *evidence.Evidence) map[string]string {
 				}
 			}
 		}
+		// SCPs named by the organization's levels.
+		for l, lv := range org.Levels {
+			for i, p := range lv.SCPs {
+				pos[p.Name] = fmt.Sprintf("scp[%d][%d]", l, i)
+			}
+		}
 	}
 	return pos
 }
@@ -378,7 +384,9 @@ var (
 	// The words ARNs are made of besides names.
 	arnWords = map[string]bool{"function": true, "role": true, "user": true, "policy": true, "root": true,
 		"assumed-role": true, "group": true, "$LATEST": true, "service-role": true, "aws-service-role": true,
-		"federated-user": true, "rule": true}
+		"federated-user": true, "rule": true, "service_control_policy": true, "resource_control_policy": true}
+	// AWS managed organization policies are public, like managed IAM ones.
+	awsManagedNames = map[string]bool{"FullAWSAccess": true, "RCPFullAWSAccess": true}
 	// The evidence format's own element names.
 	formatWords = "version request caller action resource context identityPolicies permissionsBoundary sessionPolicies " +
 		"serviceLinkedRole resourcePolicy functionUrlAuthType organization managementAccount simulation document redacted"
@@ -426,7 +434,7 @@ func originalNames(t *testing.T, doc string) []string {
 				walk(key, e)
 			}
 		case string:
-			if (key == "Sid" || key == "Id" || key == "name") && len(x) >= 4 && !strings.HasPrefix(x, "AWS") {
+			if (key == "Sid" || key == "Id" || key == "name") && len(x) >= 4 && !strings.HasPrefix(x, "AWS") && !awsManagedNames[x] {
 				for _, w := range wordsOfName.FindAllString(x, -1) {
 					found[w] = true
 				}
