@@ -94,9 +94,13 @@ func (f *fixer) scpPlace(level, index int, name string) (where, id string) {
 // from the account that owns it.
 func (f *fixer) updatePolicyCommand(id string) string {
 	file := fixtext.Quote(id + ".json")
-	return fmt.Sprintf("# with credentials of %s (or a delegated administrator):\n"+
+	owner := "the management account"
+	if org := f.d.ev.Organization; org != nil && org.ManagementAccountID != "" {
+		owner += " " + org.ManagementAccountID
+	}
+	return fmt.Sprintf("# in %s (or a delegated admin):\n"+
 		"aws organizations describe-policy --policy-id %s --query Policy.Content --output text > %s\n"+
 		"# make the change above in %s, then\n"+
 		"aws organizations update-policy --policy-id %s --content %s",
-		f.d.managementWords(), fixtext.Quote(id), file, file, fixtext.Quote(id), fixtext.Quote("file://"+id+".json"))
+		owner, fixtext.Quote(id), file, file, fixtext.Quote(id), fixtext.Quote("file://"+id+".json"))
 }
