@@ -44,7 +44,7 @@ var lambdaTrust = map[string]any{
 	}},
 }
 
-func ref(id string) map[string]any      { return map[string]any{"Ref": id} }
+func ref(id string) map[string]any         { return map[string]any{"Ref": id} }
 func getAtt(id, att string) map[string]any { return map[string]any{"Fn::GetAtt": []any{id, att}} }
 
 // isIntrinsic reports whether v is one intrinsic function call.

@@ -1,0 +1,492 @@
+package template
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/policy"
+)
+
+// Stack is the template resolved for one deployment (account, region,
+// stack name, parameters): its functions, the roles they run as with
+// every policy that applies, and the Lambda permissions.
+type Stack struct {
+	T         *Template
+	Settings  Settings
+	r         *resolver
+	Functions map[string]*Function
+	Roles     map[string]*Role
+	Grants    []*Grant
+}
+
+// Function is one AWS::Lambda::Function of the stack.
+type Function struct {
+	ID string
+	// Name and ARN are the physical name and unqualified ARN; a generated
+	// name holds an opaque token. Unresolved is set when the name is not
+	// known before deploy.
+	Name, ARN  string
+	Unresolved *Unresolved
+	// RoleARN is the execution role; RoleID its logical ID when the role
+	// is in the template.
+	RoleARN, RoleID string
+	Aliases         []string
+	// URLAuth is the function URL's auth type per qualifier ("" for the
+	// unqualified function).
+	URLAuth map[string]string
+	Env     map[string]any
+	// AutoPublishAlias is the alias SAM publishes, if any.
+	AutoPublishAlias string
+}
+
+// Role is an IAM role of the stack with every policy that applies to it.
+type Role struct {
+	ID, Name, ARN string
+	Identity      []evidence.NamedPolicy
+	Boundary      *evidence.NamedPolicy
+	Unreadable    []evidence.Unreadable
+}
+
+// Grant is one AWS::Lambda::Permission as the statement Lambda adds to
+// the function's resource policy for the qualifier it names.
+type Grant struct {
+	ID, Function, Qualifier string
+	Principal               string
+	Statement               map[string]any
+}
+
+// Resolve resolves the template for one deployment.
+func (t *Template) Resolve(s Settings) (*Stack, error) {
+	st := &Stack{T: t, Settings: s, r: t.resolver(s), Functions: map[string]*Function{}, Roles: map[string]*Role{}}
+	for _, id := range sortedKeys(t.Resources) {
+		res := t.Resources[id]
+		if res.Type == "AWS::Lambda::Function" && st.r.exists(res) != condFalse {
+			st.addFunction(res)
+		}
+	}
+	for _, id := range sortedKeys(t.Resources) {
+		res := t.Resources[id]
+		if res.Type == "AWS::IAM::Role" && st.r.exists(res) != condFalse {
+			st.addRole(res)
+		}
+	}
+	for _, id := range sortedKeys(t.Resources) {
+		res := t.Resources[id]
+		if st.r.exists(res) == condFalse {
+			continue
+		}
+		switch res.Type {
+		case "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy":
+			st.attachPolicy(res)
+		case "AWS::Lambda::Alias":
+			if fn, q := st.functionOf(st.r.resolve(res.Props["FunctionName"])); fn != nil && q == "" {
+				if name, ok := st.r.resolve(res.Props["Name"]).(string); ok {
+					fn.Aliases = append(fn.Aliases, name)
+				}
+			}
+		case "AWS::Lambda::Url":
+			if fn, q := st.functionOf(st.r.resolve(res.Props["TargetFunctionArn"])); fn != nil {
+				if q == "" {
+					q, _ = st.r.resolve(res.Props["Qualifier"]).(string)
+				}
+				auth, _ := st.r.resolve(res.Props["AuthType"]).(string)
+				fn.URLAuth[q] = auth
+			}
+		case "AWS::Lambda::Permission":
+			st.addGrant(res)
+		}
+	}
+	for _, fn := range st.Functions {
+		if r := st.Roles[fn.RoleID]; r == nil && fn.RoleARN != "" {
+			fn.RoleID = ""
+		}
+	}
+	return st, nil
+}
+
+func (st *Stack) addFunction(res *Resource) {
+	fn := &Function{ID: res.ID, URLAuth: map[string]string{}}
+	switch n := st.r.physicalName(res.ID).(type) {
+	case string:
+		fn.Name = n
+		fn.ARN = st.r.functionARN(n)
+	case Unresolved:
+		fn.Unresolved = &n
+		fn.Name = "<" + res.ID + " name>"
+		fn.ARN = st.r.functionARN(fn.Name)
+	}
+	if role, ok := st.r.resolve(res.Props["Role"]).(string); ok {
+		fn.RoleARN = role
+	}
+	if g, ok := res.Props["Role"].(map[string]any)["Fn::GetAtt"].([]any); ok && len(g) == 2 {
+		fn.RoleID = fmt.Sprint(g[0])
+	}
+	if sam := st.T.SAM[res.ID]; sam != nil {
+		fn.AutoPublishAlias, _ = sam.Props["AutoPublishAlias"].(string)
+		if fn.AutoPublishAlias == "" {
+			fn.AutoPublishAlias, _ = st.T.globals("Function")["AutoPublishAlias"].(string)
+		}
+	}
+	env, _ := res.Props["Environment"].(map[string]any)
+	fn.Env, _ = env["Variables"].(map[string]any)
+	st.Functions[res.ID] = fn
+}
+
+// functionOf finds the function a FunctionName or ARN names, with its
+// qualifier: Lambda accepts a name, a name:qualifier, a full ARN or a
+// partial ARN (ACCOUNT:function:NAME).
+func (st *Stack) functionOf(v any) (*Function, string) {
+	s, ok := v.(string)
+	if !ok {
+		return nil, ""
+	}
+	name, qual := s, ""
+	if i := strings.Index(s, ":function:"); i >= 0 {
+		name = s[i+len(":function:"):]
+	}
+	if n, q, ok := strings.Cut(name, ":"); ok {
+		name, qual = n, q
+	}
+	for _, id := range sortedKeys(st.Functions) {
+		if fn := st.Functions[id]; fn.Name == name {
+			return fn, qual
+		}
+	}
+	return nil, ""
+}
+
+func (st *Stack) addRole(res *Resource) {
+	role := &Role{ID: res.ID}
+	role.Name, _ = st.r.physicalName(res.ID).(string)
+	role.ARN, _ = st.r.getAtt(res.ID, "Arn").(string)
+	if list, ok := st.r.resolve(res.Props["Policies"]).([]any); ok {
+		for i, item := range list {
+			m, _ := item.(map[string]any)
+			name, _ := m["PolicyName"].(string)
+			if name == "" {
+				name = fmt.Sprintf("%s policy %d", res.ID, i)
+			}
+			role.Identity = append(role.Identity, st.policy(name, "", m["PolicyDocument"], res.ID, ""))
+		}
+	}
+	if list, ok := st.r.resolve(res.Props["ManagedPolicyArns"]).([]any); ok {
+		for _, a := range list {
+			st.attachManaged(role, a, policy.LayerIdentity)
+		}
+	}
+	if b, ok := res.Props["PermissionsBoundary"]; ok {
+		st.attachManaged(role, st.r.resolve(b), policy.LayerPermissionsBoundary)
+	}
+	st.Roles[res.ID] = role
+}
+
+// attachManaged adds a managed policy by ARN: one of the template's, an
+// AWS managed policy this tool knows, or one whose document is outside
+// the template (then its layer cannot be read).
+func (st *Stack) attachManaged(role *Role, v any, layer policy.Layer) {
+	put := func(np evidence.NamedPolicy) {
+		if layer == policy.LayerPermissionsBoundary {
+			role.Boundary = &np
+		} else {
+			role.Identity = append(role.Identity, np)
+		}
+	}
+	arn, ok := v.(string)
+	if !ok {
+		u, _ := v.(Unresolved)
+		role.Unreadable = append(role.Unreadable, evidence.Unreadable{Layer: layer,
+			What: fmt.Sprintf("a managed policy of role %s given as %s", role.ID, u), Action: "the value, to resolve it"})
+		return
+	}
+	for _, id := range sortedKeys(st.T.Resources) {
+		res := st.T.Resources[id]
+		if res.Type == "AWS::IAM::ManagedPolicy" && st.r.getAtt(id, "Arn") == arn {
+			put(st.policy(nameOfARN(arn), arn, st.r.resolve(res.Props["PolicyDocument"]), id, ""))
+			return
+		}
+	}
+	if doc, known := knownAWSManaged(arn); known {
+		put(evidence.NamedPolicy{Name: nameOfARN(arn), ARN: arn, Document: doc})
+		return
+	}
+	if strings.Contains(arn, ":iam::aws:policy/") && layer == policy.LayerIdentity {
+		// AWS managed policies allow and never deny (AWSDenyAll is known
+		// above): this one may grant lambda: actions, which decides only
+		// when nothing else allows.
+		put(evidence.NamedPolicy{Name: nameOfARN(arn), ARN: arn, Document: markedDoc([]any{map[string]any{
+			"Effect": "Allow", "Action": "lambda:*", "Resource": "*",
+		}}, []Unresolved{{What: "the AWS managed policy " + nameOfARN(arn), Hint: "its document is not in the template; read it with aws iam get-policy-version"}})})
+		return
+	}
+	role.Unreadable = append(role.Unreadable, evidence.Unreadable{Layer: layer,
+		What:   fmt.Sprintf("managed policy %s of role %s (not in the template)", arn, role.ID),
+		Action: "iam:GetPolicyVersion"})
+}
+
+func nameOfARN(a string) string { return a[strings.LastIndexByte(a, '/')+1:] }
+
+// attachPolicy adds an AWS::IAM::Policy or ManagedPolicy to the roles it
+// names.
+func (st *Stack) attachPolicy(res *Resource) {
+	roles, _ := st.r.resolve(res.Props["Roles"]).([]any)
+	for _, rv := range roles {
+		name, _ := rv.(string)
+		for _, id := range sortedKeys(st.Roles) {
+			role := st.Roles[id]
+			if role.Name != name {
+				continue
+			}
+			pname, _ := st.r.resolve(res.Props["PolicyName"]).(string)
+			arn := ""
+			if res.Type == "AWS::IAM::ManagedPolicy" {
+				arn, _ = st.r.getAtt(res.ID, "Arn").(string)
+				pname = nameOfARN(arn)
+			}
+			np := st.policy(cmpOr(pname, res.ID), arn, st.r.resolve(res.Props["PolicyDocument"]), res.ID, res.Condition)
+			role.Identity = append(role.Identity, np)
+		}
+	}
+}
+
+// policy turns a resolved policy document into evidence, each statement
+// holding an unresolved value made undecidable (see markStatement).
+func (st *Stack) policy(name, arn string, doc any, resID, _ string) evidence.NamedPolicy {
+	var extra []Unresolved
+	if res := st.T.Resources[resID]; res != nil && st.r.exists(res) == condUnknown {
+		extra = append(extra, Unresolved{What: resID + " exists only if condition " + res.Condition + " holds", Hint: "it depends on a value not known before deploy"})
+	}
+	m, _ := doc.(map[string]any)
+	if m == nil {
+		return evidence.NamedPolicy{Name: name, ARN: arn, Document: json.RawMessage(`{"Version":"2012-10-17","Statement":[]}`)}
+	}
+	var stmts []any
+	switch s := m["Statement"].(type) {
+	case []any:
+		stmts = s
+	case map[string]any:
+		stmts = []any{s}
+	}
+	out := make([]any, 0, len(stmts))
+	for _, s := range stmts {
+		sm, _ := s.(map[string]any)
+		out = append(out, markStatement(sm, extra)...)
+	}
+	return evidence.NamedPolicy{Name: name, ARN: arn, Document: mustJSON(map[string]any{"Version": "2012-10-17", "Statement": out})}
+}
+
+// unresolvedOperator is a condition operator no policy can hold: the
+// engine reads a statement with it as undecidable, and the diagnosis
+// then settles it both ways, so that an unresolved value decides only
+// where it matters (an unresolved Allow when the rest denies, an
+// unresolved Deny when the rest allows), naming it.
+const unresolvedOperator = "UnresolvedBeforeDeploy"
+
+// markStatement replaces each unresolved element of a statement by what
+// matches anything and makes the statement undecidable, naming what is
+// missing. A list with resolved and unresolved items splits in two: the
+// resolved items still decide on their own.
+func markStatement(s map[string]any, extra []Unresolved) []any {
+	var out []any
+	for _, key := range []string{"Action", "Resource", "NotAction", "NotResource"} {
+		list, ok := s[key].([]any)
+		if !ok {
+			continue
+		}
+		var known, unknown []any
+		for _, x := range list {
+			if len(hasUnresolved(x)) > 0 {
+				unknown = append(unknown, x)
+			} else {
+				known = append(known, x)
+			}
+		}
+		if len(known) > 0 && len(unknown) > 0 && !strings.HasPrefix(key, "Not") {
+			a, b := cloneMap(s), cloneMap(s)
+			a[key], b[key] = known, unknown
+			return append(markStatement(a, extra), markStatement(b, extra)...)
+		}
+	}
+	missing := append(hasUnresolved(s), extra...)
+	if len(missing) == 0 {
+		return append(out, s)
+	}
+	s = cloneMap(s)
+	for _, key := range []string{"Action", "Resource", "Principal"} {
+		if len(hasUnresolved(s[key])) > 0 {
+			s[key] = "*"
+		}
+	}
+	for _, key := range []string{"NotAction", "NotResource", "NotPrincipal"} {
+		if len(hasUnresolved(s[key])) > 0 {
+			delete(s, key)
+			s[strings.TrimPrefix(key, "Not")] = "*"
+		}
+	}
+	cond, _ := s["Condition"].(map[string]any)
+	if len(hasUnresolved(cond)) > 0 {
+		cond = nil
+	}
+	cond = cloneMap(cond)
+	names := map[string]any{}
+	for i, u := range missing {
+		names[fmt.Sprintf("template:unresolved%d", i)] = u.String()
+	}
+	cond[unresolvedOperator] = names
+	s["Condition"] = cond
+	return append(out, s)
+}
+
+func markedDoc(stmts []any, why []Unresolved) json.RawMessage {
+	var out []any
+	for _, s := range stmts {
+		out = append(out, markStatement(s.(map[string]any), why)...)
+	}
+	return mustJSON(map[string]any{"Version": "2012-10-17", "Statement": out})
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func mustJSON(v any) json.RawMessage {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only maps, lists, strings, numbers and booleans
+	}
+	return b
+}
+
+// addGrant records an AWS::Lambda::Permission as the statement Lambda
+// writes for it (Lambda's AddPermission: Principal, SourceArn as ArnLike
+// AWS:SourceArn, SourceAccount as StringEquals AWS:SourceAccount,
+// FunctionUrlAuthType and InvokedViaFunctionUrl as their condition keys).
+func (st *Stack) addGrant(res *Resource) {
+	p := st.r.resolve(res.Props).(map[string]any)
+	principal, _ := p["Principal"].(string)
+	fnv := p["FunctionName"]
+	stmt := map[string]any{"Sid": res.ID, "Effect": "Allow", "Action": p["Action"]}
+	switch {
+	case principal == "*":
+		stmt["Principal"] = "*"
+	case strings.HasSuffix(principal, ".amazonaws.com") || strings.HasSuffix(principal, ".amazonaws.com.cn"):
+		stmt["Principal"] = map[string]any{"Service": principal}
+	case len(principal) == 12 && strings.Trim(principal, "0123456789") == "":
+		stmt["Principal"] = map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", st.r.partition(), principal)}
+	case principal != "":
+		stmt["Principal"] = map[string]any{"AWS": principal}
+	default:
+		stmt["Principal"] = p["Principal"]
+	}
+	cond := map[string]any{}
+	strEq := map[string]any{}
+	if v, ok := p["SourceArn"]; ok {
+		cond["ArnLike"] = map[string]any{"AWS:SourceArn": v}
+	}
+	if v, ok := p["SourceAccount"]; ok {
+		strEq["AWS:SourceAccount"] = v
+	}
+	if v, ok := p["PrincipalOrgID"]; ok {
+		strEq["aws:PrincipalOrgID"] = v
+	}
+	if v, ok := p["FunctionUrlAuthType"]; ok {
+		strEq["lambda:FunctionUrlAuthType"] = v
+	}
+	if v, ok := p["InvokedViaFunctionUrl"]; ok && fmt.Sprint(v) == "true" {
+		cond["Bool"] = map[string]any{"lambda:InvokedViaFunctionUrl": "true"}
+	}
+	if len(strEq) > 0 {
+		cond["StringEquals"] = strEq
+	}
+	if len(cond) > 0 {
+		stmt["Condition"] = cond
+	}
+	var extra []Unresolved
+	if st.r.exists(res) == condUnknown {
+		extra = append(extra, Unresolved{What: res.ID + " exists only if condition " + res.Condition + " holds", Hint: "it depends on a value not known before deploy"})
+	}
+	fn, qual := st.functionOf(fnv)
+	targets := []*Function{fn}
+	if fn == nil {
+		if u := hasUnresolved(fnv); len(u) > 0 {
+			// The function it is for is not known: it may be any of them.
+			extra = append(extra, u...)
+			targets = nil
+			for _, id := range sortedKeys(st.Functions) {
+				targets = append(targets, st.Functions[id])
+			}
+		} else {
+			return // a function outside the stack
+		}
+	}
+	for _, f := range targets {
+		s := cloneMap(stmt)
+		s["Resource"] = f.ARN
+		if qual != "" {
+			s["Resource"] = f.ARN + ":" + qual
+		}
+		for _, m := range markStatement(s, extra) {
+			st.Grants = append(st.Grants, &Grant{ID: res.ID, Function: f.ID, Qualifier: qual, Principal: principal, Statement: m.(map[string]any)})
+		}
+	}
+}
+
+// ResourcePolicy is the function's resource policy for a qualifier, as
+// Lambda keeps it: the statements added for that qualifier only.
+func (st *Stack) ResourcePolicy(fn *Function, qual string) *evidence.NamedPolicy {
+	var stmts []any
+	for _, g := range st.Grants {
+		if g.Function == fn.ID && g.Qualifier == qual {
+			stmts = append(stmts, g.Statement)
+		}
+	}
+	if len(stmts) == 0 {
+		return nil
+	}
+	return &evidence.NamedPolicy{Name: fn.ID, Document: mustJSON(map[string]any{"Version": "2012-10-17", "Id": "default", "Statement": stmts})}
+}
+
+// knownAWSManaged are the AWS managed policies whose documents decide
+// Lambda calls, or that SAM attaches and grant no lambda: action
+// (documents as published in the AWS Managed Policy reference).
+func knownAWSManaged(arn string) (json.RawMessage, bool) {
+	name := nameOfARN(arn)
+	none := `{"Version":"2012-10-17","Statement":[]}`
+	docs := map[string]string{
+		"AWSLambdaBasicExecutionRole":                 `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`,
+		"AWSLambdaRole":                               `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:InvokeFunction"],"Resource":["*"]}]}`,
+		"AWSLambda_FullAccess":                        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*"],"Resource":"*"}]}`,
+		"AWSDenyAll":                                  `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["*"],"Resource":"*"}]}`,
+		"AdministratorAccess":                         `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
+		"AWSXrayWriteOnlyAccess":                      none,
+		"AWSLambdaVPCAccessExecutionRole":             none,
+		"AWSLambdaSQSQueueExecutionRole":              none,
+		"AWSLambdaKinesisExecutionRole":               none,
+		"AWSLambdaDynamoDBExecutionRole":              none,
+		"AmazonS3ReadOnlyAccess":                      none,
+		"AmazonDynamoDBReadOnlyAccess":                none,
+		"CloudWatchLambdaInsightsExecutionRolePolicy": none,
+	}
+	if !strings.Contains(arn, ":iam::aws:policy/") {
+		return nil, false
+	}
+	d, ok := docs[name]
+	return json.RawMessage(d), ok
+}
+
+func sortedFunctions(st *Stack) []*Function {
+	ids := sortedKeys(st.Functions)
+	out := make([]*Function, 0, len(ids))
+	for _, id := range ids {
+		out = append(out, st.Functions[id])
+	}
+	return out
+}
+
+var _ = slices.Contains[[]string]
