@@ -10,7 +10,7 @@ import (
 // permissions: the AWS::Lambda::Permission a push source needs, named and
 // scoped exactly as SAM writes it (model/eventsources/push.py), or the
 // role a ScheduleV2 schedule assumes instead.
-func (t *Template) expandEvent(fn, ev string, em map[string]any, invoked any, gen func(*Resource)) {
+func (t *Template) expandEvent(fn, ev string, em map[string]any, invoked any, gen func(*Resource), siblings map[string]any) {
 	typ, _ := em["Type"].(string)
 	p, _ := em["Properties"].(map[string]any)
 	if p == nil {
@@ -76,6 +76,11 @@ func (t *Template) expandEvent(fn, ev string, em map[string]any, invoked any, ge
 		method, _ := p["Method"].(string)
 		apiPath, _ := p["Path"].(string)
 		resource := "${__ApiId__}/${__Stage__}"
+		if apiPath != "" && apiPath != "$default" && defaultRoute(siblings, p["ApiId"]) {
+			// The function's $default route already grants every path
+			// (SAM writes no permission per route then).
+			return
+		}
 		switch {
 		case apiPath == "" || apiPath == "$default":
 			resource += "/" + apiMethod(cmpOr(method, "ANY"))
@@ -231,4 +236,21 @@ func (t *Template) roleRefOf(fn string) any {
 		}
 	}
 	return nil
+}
+
+// defaultRoute reports whether a function has an HttpApi event on the
+// API's $default route (no Path, or Path $default).
+func defaultRoute(events map[string]any, api any) bool {
+	for _, e := range events {
+		em, _ := e.(map[string]any)
+		if em["Type"] != "HttpApi" {
+			continue
+		}
+		p, _ := em["Properties"].(map[string]any)
+		path, _ := p["Path"].(string)
+		if fmt.Sprint(p["ApiId"]) == fmt.Sprint(api) && (path == "" || path == "$default") {
+			return true
+		}
+	}
+	return false
 }

@@ -331,8 +331,10 @@ func markStatement(s map[string]any, extra []Unresolved) []any {
 	}
 	cond = cloneMap(cond)
 	names := map[string]any{}
-	for i, u := range missing {
-		names[fmt.Sprintf("template:unresolved%d", i)] = u.String()
+	for _, u := range missing {
+		// The key is what the diagnosis names: the element and what to
+		// pass to resolve it.
+		names["unresolved before deploy: "+u.String()] = "?"
 	}
 	cond[unresolvedOperator] = names
 	s["Condition"] = cond

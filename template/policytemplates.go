@@ -86,4 +86,5 @@ var policyTemplates = map[string]bool{
 	"TextractDetectAnalyzePolicy":                    false,
 	"TextractGetResultPolicy":                        false,
 	"TextractPolicy":                                 false,
+	"VPCAccessPolicy":                                false,
 }

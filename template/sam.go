@@ -165,7 +165,7 @@ func (t *Template) expandFunction(r *Resource, p map[string]any) error {
 	if events, ok := p["Events"].(map[string]any); ok {
 		for _, ev := range sortedKeys(events) {
 			em, _ := events[ev].(map[string]any)
-			t.expandEvent(id, ev, em, invoked, gen)
+			t.expandEvent(id, ev, em, invoked, gen, events)
 		}
 	}
 	if url, ok := p["FunctionUrlConfig"].(map[string]any); ok {

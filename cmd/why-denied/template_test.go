@@ -1,0 +1,142 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const seedTemplate = "../../fixtures/sam-seed-template.yaml"
+
+// The seed case before deploy: the alias call is denied by the identity
+// policy, the Lambda permission for lambda.amazonaws.com is named as not
+// helping, and the fix is written for the template.
+func TestTemplateSeedAliasDenied(t *testing.T) {
+	code, out, _ := execute(t, nil, "template", "-t", seedTemplate, "RequestFunction", "ProcessorFunction:live")
+	if code != exitDenied {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		"DENIED (implicitDeny) by the identity-based policy",
+		"RequestFunction (line 21): RequestFunctionRolePolicy0 grants only ProcessorFunction's unqualified ARN, but ProcessorFunction has AutoPublishAlias live",
+		"ProcessorFunctionPermission (line 32): ProcessorFunctionPermission grants the service principal lambda.amazonaws.com, which a call from RequestFunction never matches",
+		`- !Sub "${ProcessorFunction.Arn}:live"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q\n%s", want, out)
+		}
+	}
+}
+
+func TestTemplateSeedUnqualifiedAllowed(t *testing.T) {
+	code, out, _ := execute(t, nil, "template", "-t", seedTemplate, "RequestFunction", "ProcessorFunction")
+	if code != exitAllowed || !strings.HasPrefix(out, "ALLOWED: arn:aws:sts::123456789012:assumed-role/STACK-RequestFunctionRole-<generated>/STACK-RequestFunction-<generated> may call lambda:InvokeFunction") {
+		t.Fatalf("exit %d, want 0\n%s", code, out)
+	}
+}
+
+// Without CALLER and TARGET: one line per call found, the worst exit.
+func TestTemplatePairsWorstExit(t *testing.T) {
+	code, out, _ := execute(t, nil, "template", "-t", seedTemplate)
+	if code != exitDenied {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	lines := strings.Split(out, "\n")
+	if !strings.HasPrefix(lines[0], "RequestFunction -> ProcessorFunction  allowed  ALLOWED") {
+		t.Errorf("first line %q", lines[0])
+	}
+	if !strings.Contains(out, "RequestFunction -> ProcessorFunction:live  implicitDeny  DENIED (implicitDeny) by the identity-based policy") {
+		t.Errorf("no line for the alias call\n%s", out)
+	}
+}
+
+// Malformed templates: one line naming the line and column, exit 2.
+func TestTemplateMalformed(t *testing.T) {
+	dir := t.TempDir()
+	for name, tc := range map[string]struct{ src, want string }{
+		"bad-indent.yaml": {"Resources:\n  A:\n    Type: AWS::Lambda::Function\n   Properties: {}\n", "line 4, column"},
+		"bad-tag.yaml":    {"Resources:\n  A:\n    Type: AWS::SNS::Topic\n    Properties:\n      TopicName: !Bogus x\n", "line 5, column 18: unknown tag !Bogus"},
+		"bad.json":        {"{\"Resources\": {\"A\": }", "line 1, column"},
+		"no-type.yaml":    {"Resources:\n  A:\n    Properties: {}\n", "line 2, column 3: resource A has no Type"},
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(tc.src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		code, _, errOut := execute(t, nil, "template", "-t", path, "A", "A")
+		if code != exitBadInput || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
+			t.Errorf("%s: exit %d, stderr %q; want exit 2 and one line with %q", name, code, errOut, tc.want)
+		}
+	}
+}
+
+// An Fn::ImportValue without --import makes only its statement unknown:
+// the call the other statement allows is allowed; the one it alone could
+// allow is unknown, naming what to pass; with --import it is decided.
+func TestTemplateUnresolvedOnlyWhereItDecides(t *testing.T) {
+	tpl := "testdata/template/unresolved.yaml"
+	if code, out, _ := execute(t, nil, "template", "-t", tpl, "A", "C"); code != exitAllowed {
+		t.Errorf("A -> C: exit %d, want 0\n%s", code, out)
+	}
+	code, out, _ := execute(t, nil, "template", "-t", tpl, "-o", "json", "A", "B")
+	var r struct {
+		Verdict struct {
+			Decision string `json:"decision"`
+			Summary  string `json:"summary"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if code != exitIncomplete || r.Verdict.Decision != "unknown" || !strings.Contains(r.Verdict.Summary, "pass --import TargetArn=VALUE") {
+		t.Errorf("A -> B: exit %d, decision %q, summary %q", code, r.Verdict.Decision, r.Verdict.Summary)
+	}
+	arn := "arn:aws:lambda:us-east-1:123456789012:function:elsewhere"
+	if code, out, _ := execute(t, nil, "template", "-t", tpl, "--import", "TargetArn="+arn, "A", "B"); code != exitDenied {
+		t.Errorf("A -> B with --import: exit %d, want 1\n%s", code, out)
+	}
+}
+
+// A literal function name never equals the generated one, and
+// LambdaInvokePolicy given an ARN matches nothing: both are said, with
+// the line.
+func TestTemplateLiteralNameAndInvokePolicyARN(t *testing.T) {
+	code, out, _ := execute(t, nil, "template", "-t", "testdata/template/literal-name.yaml", "A", "B")
+	if code != exitDenied {
+		t.Fatalf("exit %d, want 1\n%s", code, out)
+	}
+	for _, want := range []string{
+		`names the function "B" literally, but CloudFormation will name B "STACK-B-<generated>"`,
+		"A (line 13): LambdaInvokePolicy is given an ARN",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q\n%s", want, out)
+		}
+	}
+}
+
+func TestTemplateSnapshotReplays(t *testing.T) {
+	snap := filepath.Join(t.TempDir(), "ev.json")
+	if code, _, errOut := execute(t, nil, "template", "-t", seedTemplate, "--snapshot", snap, "RequestFunction", "ProcessorFunction:live"); code != exitDenied {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	if code, out, _ := execute(t, nil, "--from-snapshot", snap); code != exitDenied || !strings.HasPrefix(out, "DENIED (implicitDeny) by the identity-based policy") {
+		t.Errorf("replay: exit %d\n%s", code, out)
+	}
+}
+
+func TestTemplateBadUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{"template", "-t", seedTemplate, "Nope", "ProcessorFunction"},
+		{"template", "-t", seedTemplate, "RequestFunction", "Nope"},
+		{"template", "-t", "does-not-exist.yaml"},
+		{"template", "-t", seedTemplate, "--account", "12", "RequestFunction", "ProcessorFunction"},
+		{"template", "-t", seedTemplate, "--param", "novalue", "RequestFunction", "ProcessorFunction"},
+	} {
+		if code, _, errOut := execute(t, nil, args...); code != exitBadInput || strings.Count(errOut, "\n") != 1 {
+			t.Errorf("%v: exit %d, stderr %q; want exit 2 and one line", args, code, errOut)
+		}
+	}
+}
