@@ -140,3 +140,19 @@ func TestTemplateBadUsage(t *testing.T) {
 		}
 	}
 }
+
+// The README's "Before you deploy" shows what the command prints.
+func TestReadmeBeforeYouDeploy(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, out, _ := execute(t, nil, "template", "-t", seedTemplate)
+	if !strings.Contains(string(readme), "$ why-denied template -t fixtures/sam-seed-template.yaml\n"+out+"```") {
+		t.Errorf("README's pairs example differs from the output:\n%s", out)
+	}
+	_, out, _ = execute(t, nil, "template", "-t", seedTemplate, "RequestFunction", "ProcessorFunction:live")
+	if i := strings.Index(out, "In the template:"); i < 0 || !strings.Contains(string(readme), out[i:]) {
+		t.Errorf("README's template findings differ from the output")
+	}
+}
