@@ -3,7 +3,6 @@ package template
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/evidence"
@@ -490,5 +489,3 @@ func sortedFunctions(st *Stack) []*Function {
 	}
 	return out
 }
-
-var _ = slices.Contains[[]string]

@@ -9,7 +9,6 @@ import (
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
 	"github.com/goccy/go-yaml/parser"
-	"github.com/goccy/go-yaml/token"
 )
 
 // MaxSize bounds the templates Parse accepts: CloudFormation itself takes
@@ -248,12 +247,4 @@ func (b *builder) tagged(n *ast.TagNode, path string, depth int) (Value, error) 
 		}
 	}
 	return map[string]any{fn: v}, nil
-}
-
-// tokenPos is the position of a token, for errors from the values.
-func tokenPos(t *token.Token) Pos {
-	if t == nil || t.Position == nil {
-		return Pos{}
-	}
-	return Pos{t.Position.Line, t.Position.Column}
 }
