@@ -22,7 +22,8 @@ func (st *Stack) Pairs() []Pair {
 			quals = append([]string{""}, target.Aliases...)
 		}
 		for _, q := range quals {
-			k := caller + "\x00" + target.ID + "\x00" + q
+			// Service calls differ by their source: one line per source.
+			k := caller + "\x00" + target.ID + "\x00" + q + "\x00" + strings.Join(ctx["aws:SourceArn"], ",")
 			if seen[k] {
 				continue
 			}
@@ -56,6 +57,37 @@ func (st *Stack) Pairs() []Pair {
 			}
 		}
 	}
+	// Roles no function runs as (a ScheduleV2 schedule's role, say) call
+	// with sessions of their own.
+	used := map[string]bool{}
+	for _, fn := range fns {
+		used[fn.RoleID] = true
+	}
+	for _, id := range sortedKeys(st.Roles) {
+		if used[id] {
+			continue
+		}
+		for _, np := range st.Roles[id].Identity {
+			for _, target := range fns {
+				if grantsInvokeOn(np.Document, target) {
+					add(id, target, "an identity statement of "+np.Name+" invokes it", nil)
+				}
+			}
+		}
+	}
+	// A function URL with auth type NONE is called by anyone.
+	for _, fn := range fns {
+		for _, q := range sortedKeys(fn.URLAuth) {
+			if fn.URLAuth[q] != "NONE" {
+				continue
+			}
+			k := "anonymous\x00" + fn.ID + "\x00" + q
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, Pair{Caller: "anonymous", Target: fn.ID, Qualifier: q, Why: "its function URL has auth type NONE", Action: "lambda:InvokeFunctionUrl"})
+			}
+		}
+	}
 	for _, g := range st.Grants {
 		svc, _ := g.Statement["Principal"].(map[string]any)
 		s, ok := svc["Service"].(string)
@@ -66,7 +98,11 @@ func (st *Stack) Pairs() []Pair {
 		if src := st.sourceArn(g); src != "" {
 			ctx["aws:SourceArn"] = []string{src}
 		}
+		n := len(out)
 		add(s, st.Functions[g.Function], g.ID+" grants it", ctx, g.Qualifier)
+		for i := n; i < len(out); i++ {
+			out[i].Via = g.ID
+		}
 	}
 	return out
 }
@@ -78,7 +114,7 @@ func (st *Stack) sourceArn(g *Grant) string {
 	cond, _ := g.Statement["Condition"].(map[string]any)
 	al, _ := cond["ArnLike"].(map[string]any)
 	if s, ok := al["AWS:SourceArn"].(string); ok {
-		return strings.ReplaceAll(s, "*", "Prod")
+		return concreteSourceArn(s)
 	}
 	res := st.T.Resources[g.ID]
 	if res == nil || res.From == "" {
@@ -171,4 +207,27 @@ func glob(pattern, s string) bool {
 		p++
 	}
 	return p == len(pattern)
+}
+
+// concreteSourceArn is one ARN an API calls from, for a permission's
+// execute-api SourceArn pattern (API/STAGE/METHOD/PATH): a wildcard stage
+// stands for Prod and a wildcard method for GET. Other ARNs are kept.
+func concreteSourceArn(s string) string {
+	i := strings.Index(s, ":execute-api:")
+	if i < 0 {
+		return s
+	}
+	head, res := s, ""
+	if j := strings.IndexByte(s[i+len(":execute-api:"):], '/'); j >= 0 {
+		cut := i + len(":execute-api:") + j
+		head, res = s[:cut], s[cut+1:]
+	}
+	parts := strings.Split(res, "/")
+	if len(parts) > 0 && parts[0] == "*" {
+		parts[0] = "Prod"
+	}
+	if len(parts) > 1 && parts[1] == "*" {
+		parts[1] = "GET"
+	}
+	return head + "/" + strings.Join(parts, "/")
 }

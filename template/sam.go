@@ -4,6 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"maps"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -143,9 +144,6 @@ func (t *Template) expandFunction(r *Resource, p map[string]any) error {
 		gen(&Resource{ID: id + "Role", Type: "AWS::IAM::Role", Props: t.executionRole(id, p)})
 	}
 	gen(&Resource{ID: id, Type: "AWS::Lambda::Function", Props: fn})
-	if dests, ok := p["EventInvokeConfig"].(map[string]any); ok && dests["DestinationConfig"] != nil {
-		t.note(NoteUnmodelled, id, "Resources/"+id+"/Properties/EventInvokeConfig", "%s's EventInvokeConfig destinations are not modelled: the policies SAM adds for them are not part of the diagnosis", id)
-	}
 
 	// invoked is what events, URLs and connectors grant on: the alias when
 	// AutoPublishAlias is set (SAM's get_runtime_attr("name")).
@@ -213,13 +211,24 @@ func (t *Template) executionRole(id string, p map[string]any) map[string]any {
 		trust = v
 	}
 	managed := []any{awsManagedARN("AWSLambdaBasicExecutionRole")}
-	if p["Tracing"] == "Active" {
+	// SAM adds X-Ray's policy for any Tracing but Disabled.
+	if tr, ok := p["Tracing"]; ok && tr != nil && tr != "Disabled" {
 		managed = append(managed, awsManagedARN("AWSXrayWriteOnlyAccess"))
 	}
 	if p["VpcConfig"] != nil {
 		managed = append(managed, awsManagedARN("AWSLambdaVPCAccessExecutionRole"))
 	}
-	var inline []any
+	// Policies SAM writes itself come first (DeadLetterQueue, then
+	// EventInvokeConfig destinations), then the Policies entries.
+	inline := t.writtenPolicies(id, p)
+	addManaged := func(v any) {
+		for _, m := range managed {
+			if reflect.DeepEqual(m, v) {
+				return
+			}
+		}
+		managed = append(managed, v)
+	}
 	policies := p["Policies"]
 	switch v := policies.(type) {
 	case string:
@@ -235,13 +244,17 @@ func (t *Template) executionRole(id string, p map[string]any) map[string]any {
 		switch v := item.(type) {
 		case string:
 			if _, ok := awsManaged[v]; ok {
-				managed = append(managed, awsManagedARN(v))
+				addManaged(awsManagedARN(v))
 			} else {
-				managed = append(managed, v)
+				addManaged(v)
 			}
 		case map[string]any:
 			if isIntrinsic(v) {
-				managed = append(managed, v)
+				if _, isIf := v["Fn::If"]; isIf {
+					t.note(NoteUnmodelled, id, "Resources/"+id+"/Properties/Policies/"+strconv.Itoa(i), "%s's Policies entry %d is an Fn::If: it is not modelled", id, i)
+					continue
+				}
+				addManaged(v)
 				continue
 			}
 			if _, ok := v["Statement"]; ok {
@@ -266,7 +279,7 @@ func (t *Template) executionRole(id string, p map[string]any) map[string]any {
 		for _, ev := range sortedKeys(events) {
 			em, _ := events[ev].(map[string]any)
 			if name, ok := pullEventPolicies[fmt.Sprint(em["Type"])]; ok {
-				managed = append(managed, awsManagedARN(name))
+				addManaged(awsManagedARN(name))
 			}
 		}
 	}
@@ -327,4 +340,38 @@ func describe(v any) string {
 		}
 	}
 	return "given"
+}
+
+// writtenPolicies are the inline policies SAM writes for a function's
+// DeadLetterQueue and EventInvokeConfig destinations (model/iam.py): a
+// Lambda destination is invoked with the function's own role.
+func (t *Template) writtenPolicies(id string, p map[string]any) []any {
+	var out []any
+	if dlq, ok := p["DeadLetterQueue"].(map[string]any); ok {
+		action := map[string]string{"SQS": "sqs:SendMessage", "SNS": "sns:Publish"}[fmt.Sprint(dlq["Type"])]
+		out = append(out, map[string]any{"PolicyName": "DeadLetterQueuePolicy", "PolicyDocument": map[string]any{
+			"Version": "2012-10-17", "Statement": []any{map[string]any{"Action": action, "Resource": dlq["TargetArn"], "Effect": "Allow"}}}})
+	}
+	eic, _ := p["EventInvokeConfig"].(map[string]any)
+	dc, _ := eic["DestinationConfig"].(map[string]any)
+	for _, ev := range []string{"OnSuccess", "OnFailure"} {
+		d, ok := dc[ev].(map[string]any)
+		if !ok {
+			continue
+		}
+		lid := id + "EventInvokeConfig" + ev
+		dest, given := d["Destination"]
+		switch typ := fmt.Sprint(d["Type"]); typ {
+		case "Lambda":
+			if given {
+				out = append(out, map[string]any{"PolicyName": lid + "LambdaPolicy", "PolicyDocument": map[string]any{
+					"Statement": []any{map[string]any{"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": dest}}}})
+			}
+		case "SQS", "SNS", "EventBridge", "S3Bucket":
+			// Grant no lambda: action; recorded by name.
+			name := map[string]string{"SQS": "SQSPolicy", "SNS": "SNSPolicy", "EventBridge": "EventBridgePolicy", "S3Bucket": "S3Policy"}[typ]
+			out = append(out, map[string]any{"PolicyName": lid + name, "PolicyDocument": map[string]any{"Statement": []any{}, noLambdaGrant: typ}})
+		}
+	}
+	return out
 }

@@ -52,6 +52,8 @@ type templateOptions struct {
 
 	format report.Format
 	ctx    evidence.ContextValues
+	// actionSet: --action was given, and applies to every call found.
+	actionSet bool
 }
 
 func newTemplateCmd(io streams, runF func(*templateOptions) error) *cobra.Command {
@@ -94,6 +96,7 @@ verdict says what to pass.`,
 			if err := opts.validate(); err != nil {
 				return err
 			}
+			opts.actionSet = cmd.Flags().Changed("action")
 			if runF != nil {
 				return runF(opts)
 			}
@@ -225,6 +228,11 @@ func templateRun(o *templateOptions) error {
 	if err != nil {
 		return err
 	}
+	for k := range s.Params {
+		if _, ok := t.Parameters[k]; !ok {
+			return usagef("the template has no parameter %q (CloudFormation rejects it)", k)
+		}
+	}
 	st, err := t.Resolve(s)
 	if err != nil {
 		return err
@@ -232,6 +240,9 @@ func templateRun(o *templateOptions) error {
 	var pairs []template.Pair
 	if o.Target != "" {
 		target, qual, _ := strings.Cut(o.Target, ":")
+		if strings.HasPrefix(o.Target, "arn:") {
+			target, qual = o.Target, ""
+		}
 		pairs = []template.Pair{{Caller: o.Caller, Target: target, Qualifier: qual}}
 		for _, p := range st.Pairs() {
 			if p.Caller == o.Caller && p.Target == target && p.Qualifier == qual {
@@ -251,7 +262,11 @@ func templateRun(o *templateOptions) error {
 	}
 	var results []templateResult
 	for _, p := range pairs {
-		ev, err := st.Evidence(p, o.Action, o.ctx)
+		action := o.Action
+		if p.Action != "" && !o.actionSet {
+			action = p.Action
+		}
+		ev, err := st.Evidence(p, action, o.ctx)
 		var ie *template.InputError
 		if errors.As(err, &ie) {
 			return &usageError{ie.Msg}
@@ -329,7 +344,11 @@ func renderPairs(o *templateOptions, rs []templateResult) error {
 		if r.Pair.Qualifier != "" {
 			target += ":" + r.Pair.Qualifier
 		}
-		fmt.Fprintf(o.IO.Out, "%s -> %s  %s  %s\n", report.Escape(r.Pair.Caller), report.Escape(target), r.Verdict.Decision, report.Escape(r.Verdict.Summary))
+		caller := r.Pair.Caller
+		if r.Pair.Via != "" {
+			caller += " via " + r.Pair.Via
+		}
+		fmt.Fprintf(o.IO.Out, "%s -> %s  %s  %s\n", report.Escape(caller), report.Escape(target), r.Verdict.Decision, report.Escape(r.Verdict.Summary))
 		for _, f := range r.Template {
 			if f.Kind != template.KindTemplateFix {
 				fmt.Fprintf(o.IO.Out, "    template: %s\n", report.Escape(f.Message))
