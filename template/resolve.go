@@ -30,6 +30,9 @@ type Settings struct {
 	Account, Region, StackName string
 	Params                     map[string]string
 	Imports                    map[string]string
+	// suffix replaces the opaque token of generated names: only the
+	// deploy harness of the tests, which creates the resources, knows it.
+	suffix string
 }
 
 // generated stands for the random suffix CloudFormation appends to a
@@ -314,7 +317,11 @@ func (r *resolver) physicalName(id string) any {
 	if v, ok := res.Props[prop]; ok && prop != "" {
 		name = r.resolve(v)
 	} else {
-		n := r.s.StackName + "-" + id + "-" + generated
+		suffix := generated
+		if r.s.suffix != "" {
+			suffix = r.s.suffix
+		}
+		n := r.s.StackName + "-" + id + "-" + suffix
 		if res.Type == "AWS::S3::Bucket" {
 			n = strings.ToLower(n)
 		}
