@@ -31,7 +31,7 @@ var deployCorpus = []string{
 	"13-schedule.yaml", "14-schedulev2.yaml", "16-url-none.yaml", "18-url-none-alias.yaml",
 	"19-connector-attr.yaml", "20-connector-resource.yaml", "22-globals-merge.yaml", "25-sub-forms.yaml",
 	"29-plain-cfn.yaml", "30-literal-name.yaml", "31-invokepolicy-arn.yaml", "32-named-function.yaml",
-	"36-deny-and-allow.yaml", "37-json.json", "41-event-invoke-destinations.yaml",
+	"36-deny-and-allow.yaml", "37-json.json", "41-event-invoke-destinations.yaml", "42-if-policies.yaml",
 }
 
 // TestDeployedVerdictsEqualPreDeploy deploys aws-sam-translator's

@@ -94,8 +94,14 @@ func (t *Template) expandEvent(fn, ev string, em map[string]any, invoked any, ge
 	case "SQS", "Kinesis", "DynamoDB":
 		// Lambda polls these with the function's role: no permission on
 		// the function (the role's managed policy is added with the role).
+	case "MSK", "MQ", "SelfManagedKafka", "DocumentDB":
+		t.note(NoteUnmodelled, fn, path, "%s's %s event %s is not modelled: the policies SAM adds to the role for it are not part of the diagnosis (they grant no lambda: action)", fn, typ, ev)
 	default:
-		t.note(NoteUnmodelled, fn, path, "%s's %s event %s is not modelled: the permission it creates is not part of the diagnosis", fn, typ, ev)
+		// A push source SAM grants a permission for, which this tool does
+		// not write: a permission whose principal is unknown, so that a
+		// call it could allow is unknown rather than denied.
+		t.note(NoteUnmodelled, fn, path, "%s's %s event %s is not modelled: the permission it creates is unknown to the diagnosis", fn, typ, ev)
+		perm(prefix+"Permission", "", map[string]any{"Principal": map[string]any{unmodelledFn: fmt.Sprintf("the principal of %s's %s event %s", fn, typ, ev)}})
 	}
 }
 

@@ -103,6 +103,9 @@ func (st *Stack) setCaller(ev *evidence.Evidence, p Pair) error {
 			ev.Caller.IdentityPolicies = append([]evidence.NamedPolicy{}, role.Identity...)
 			ev.Caller.PermissionsBoundary = role.Boundary
 			ev.Unreadable = append(ev.Unreadable, role.Unreadable...)
+		} else if caller.RoleUnresolved != nil {
+			ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{Layer: "identity",
+				What: fmt.Sprintf("the policies of %s's role, given as %s", caller.ID, caller.RoleUnresolved), Action: "the role's value"})
 		} else {
 			ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{Layer: "identity",
 				What: fmt.Sprintf("the policies of role %s (given as %s's Role, not in the template)", caller.RoleARN, caller.ID), Action: "iam:GetRole"})

@@ -49,7 +49,7 @@ func (st *Stack) Findings(p Pair, ev *evidence.Evidence, denied bool, fixes []Fi
 	var out []Finding
 	caller, target := st.Functions[p.Caller], st.Functions[p.Target]
 	for _, n := range st.T.Notes {
-		if n.Resource == p.Caller || n.Resource == p.Target {
+		if n.Resource == p.Caller || n.Resource == p.Target || n.Resource == "" {
 			k := KindUnmodelled
 			if n.Kind == NotePoliciesDropped {
 				k = KindPoliciesDropped
@@ -208,7 +208,11 @@ func (st *Stack) templateFix(c evidence.Change, p Pair, caller, target *Function
 		writeStatement(&b, "    ", stmt, list, st)
 		msg := fmt.Sprintf("add this to %s's Policies (line %d)", caller.ID, line)
 		if p.Qualifier == "" {
+			// A connector grants the destination's unqualified ARN only.
 			msg += fmt.Sprintf("; or a connector, under %s's Connectors: To%s: {Properties: {Destination: {Id: %s}, Permissions: [Write]}}", caller.ID, target.ID, target.ID)
+		}
+		if !strings.Contains(target.Name, "*") {
+			msg += fmt.Sprintf("; or the SAM policy template - LambdaInvokePolicy: {FunctionName: !Ref %s}, which grants function:NAME* (the function, every version and alias, and every function whose name starts the same way)", target.ID)
 		}
 		return Finding{Kind: KindTemplateFix, Resource: caller.ID, Line: line, Message: msg, Snippet: b.String()}, true
 	case policy.LayerResource:

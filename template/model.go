@@ -32,7 +32,10 @@ type Function struct {
 	// RoleARN is the execution role; RoleID its logical ID when the role
 	// is in the template.
 	RoleARN, RoleID string
-	Aliases         []string
+	// RoleUnresolved is set when the Role property is not known before
+	// deploy.
+	RoleUnresolved *Unresolved
+	Aliases        []string
 	// URLAuth is the function URL's auth type per qualifier ("" for the
 	// unqualified function).
 	URLAuth map[string]string
@@ -117,10 +120,16 @@ func (st *Stack) addFunction(res *Resource) {
 		fn.Name = "<" + res.ID + " name>"
 		fn.ARN = st.r.functionARN(fn.Name)
 	}
-	if role, ok := st.r.resolve(res.Props["Role"]).(string); ok {
+	switch role := st.r.resolve(res.Props["Role"]).(type) {
+	case string:
 		fn.RoleARN = role
+	case Unresolved:
+		// The role is not known before deploy: its policies are unknown.
+		fn.RoleARN = fmt.Sprintf("arn:%s:iam::%s:role/<%s role>", st.r.partition(), st.Settings.Account, res.ID)
+		fn.RoleUnresolved = &role
 	}
-	if g, ok := res.Props["Role"].(map[string]any)["Fn::GetAtt"].([]any); ok && len(g) == 2 {
+	roleProp, _ := res.Props["Role"].(map[string]any)
+	if g, ok := roleProp["Fn::GetAtt"].([]any); ok && len(g) == 2 {
 		fn.RoleID = fmt.Sprint(g[0])
 	}
 	if sam := st.T.SAM[res.ID]; sam != nil {
@@ -369,7 +378,10 @@ func mustJSON(v any) json.RawMessage {
 // AWS:SourceArn, SourceAccount as StringEquals AWS:SourceAccount,
 // FunctionUrlAuthType and InvokedViaFunctionUrl as their condition keys).
 func (st *Stack) addGrant(res *Resource) {
-	p := st.r.resolve(res.Props).(map[string]any)
+	p, ok := st.r.resolve(res.Props).(map[string]any)
+	if !ok {
+		return
+	}
 	principal, _ := p["Principal"].(string)
 	fnv := p["FunctionName"]
 	stmt := map[string]any{"Sid": res.ID, "Effect": "Allow", "Action": p["Action"]}

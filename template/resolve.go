@@ -65,6 +65,10 @@ func (r *resolver) partition() string {
 	return "aws"
 }
 
+// unmodelledFn marks a value the transform writes that this tool does
+// not model (written by the expansion only, never read from a template).
+const unmodelledFn = "Fn::WhyDenied::Unmodelled"
+
 // noValue is AWS::NoValue: the property or list item is removed.
 type noValue struct{}
 
@@ -227,6 +231,8 @@ func (r *resolver) call(fn string, arg any) any {
 			return v
 		}
 		return Unresolved{What: "Fn::ImportValue " + name, Hint: "pass --import " + name + "=VALUE"}
+	case unmodelledFn:
+		return Unresolved{What: fmt.Sprint(arg), Hint: "not modelled by this tool"}
 	case "Fn::GetAZs":
 		return Unresolved{What: "Fn::GetAZs", Hint: "the availability zones are known at deploy time"}
 	}

@@ -241,38 +241,45 @@ func (t *Template) executionRole(id string, p map[string]any) map[string]any {
 	list, _ := policies.([]any)
 	for i, item := range list {
 		name := id + "RolePolicy" + strconv.Itoa(i)
-		switch v := item.(type) {
-		case string:
-			if _, ok := awsManaged[v]; ok {
-				addManaged(awsManagedARN(v))
+		where := "Resources/" + id + "/Properties/Policies/" + strconv.Itoa(i)
+		kind := policyKind(item)
+		im, _ := item.(map[string]any)
+		if cond, ok := im["Fn::If"].([]any); ok && len(cond) == 3 {
+			// SAM keeps the Fn::If, converting each branch that is not
+			// AWS::NoValue (resource_policies.py, role_utils.py).
+			if kind == policyUnknown {
+				t.note(NoteUnmodelled, id, where, "%s's Policies entry %d is an Fn::If mixing kinds of policies, which SAM rejects", id, i)
+				continue
+			}
+			branch := func(v any) any {
+				if isNoValue(v) {
+					return v
+				}
+				switch kind {
+				case policyManaged:
+					return managedARN(v)
+				case policyTemplate:
+					return map[string]any{"PolicyName": name, "PolicyDocument": templateDocOf(v)}
+				}
+				return map[string]any{"PolicyName": name, "PolicyDocument": v}
+			}
+			v := map[string]any{"Fn::If": []any{cond[0], branch(cond[1]), branch(cond[2])}}
+			if kind == policyManaged {
+				addManaged(v)
 			} else {
-				addManaged(v)
+				inline = append(inline, v)
 			}
-		case map[string]any:
-			if isIntrinsic(v) {
-				if _, isIf := v["Fn::If"]; isIf {
-					t.note(NoteUnmodelled, id, "Resources/"+id+"/Properties/Policies/"+strconv.Itoa(i), "%s's Policies entry %d is an Fn::If: it is not modelled", id, i)
-					continue
-				}
-				addManaged(v)
-				continue
-			}
-			if _, ok := v["Statement"]; ok {
-				inline = append(inline, map[string]any{"PolicyName": name, "PolicyDocument": v})
-				continue
-			}
-			if len(v) == 1 {
-				for tname, params := range v {
-					if grants, known := policyTemplates[tname]; known {
-						inline = append(inline, map[string]any{"PolicyName": name, "PolicyDocument": policyTemplateDoc(tname, grants, params)})
-						continue
-					}
-				}
-				if len(inline) > 0 && inline[len(inline)-1].(map[string]any)["PolicyName"] == name {
-					continue
-				}
-			}
-			t.note(NoteUnmodelled, id, "Resources/"+id+"/Properties/Policies/"+strconv.Itoa(i), "%s's Policies entry %d is neither a policy document, a managed policy nor a known SAM policy template", id, i)
+			continue
+		}
+		switch kind {
+		case policyManaged:
+			addManaged(managedARN(item))
+		case policyStatement:
+			inline = append(inline, map[string]any{"PolicyName": name, "PolicyDocument": item})
+		case policyTemplate:
+			inline = append(inline, map[string]any{"PolicyName": name, "PolicyDocument": templateDocOf(item)})
+		default:
+			t.note(NoteUnmodelled, id, where, "%s's Policies entry %d is neither a policy document, a managed policy nor a known SAM policy template", id, i)
 		}
 	}
 	if events, ok := p["Events"].(map[string]any); ok {
@@ -374,4 +381,72 @@ func (t *Template) writtenPolicies(id string, p map[string]any) []any {
 		}
 	}
 	return out
+}
+
+type policyEntryKind int
+
+const (
+	policyUnknown policyEntryKind = iota
+	policyManaged
+	policyStatement
+	policyTemplate
+)
+
+// policyKind classifies a Policies entry as SAM does (ResourcePolicies
+// _get_type): a string or an intrinsic function is a managed policy, a map
+// with Statement a policy document, a map with one known template name a
+// policy template; an Fn::If is the kind of its branches, AWS::NoValue
+// aside.
+func policyKind(v any) policyEntryKind {
+	switch v := v.(type) {
+	case string:
+		return policyManaged
+	case map[string]any:
+		if c, ok := v["Fn::If"].([]any); ok && len(v) == 1 && len(c) == 3 {
+			a, b := policyKind(c[1]), policyKind(c[2])
+			switch {
+			case a == b:
+				return a
+			case isNoValue(c[1]):
+				return b
+			case isNoValue(c[2]):
+				return a
+			}
+			return policyUnknown
+		}
+		if isIntrinsic(v) {
+			return policyManaged
+		}
+		if _, ok := v["Statement"]; ok {
+			return policyStatement
+		}
+		if len(v) == 1 {
+			for name := range v {
+				if _, ok := policyTemplates[name]; ok {
+					return policyTemplate
+				}
+			}
+		}
+	}
+	return policyUnknown
+}
+
+func isNoValue(v any) bool { return refID(v) == "AWS::NoValue" }
+
+// managedARN is the ARN SAM writes for a managed policy entry: AWS
+// managed names become their ARN, anything else is kept.
+func managedARN(v any) any {
+	if s, ok := v.(string); ok {
+		if _, known := awsManaged[s]; known {
+			return awsManagedARN(s)
+		}
+	}
+	return v
+}
+
+func templateDocOf(v any) map[string]any {
+	for name, params := range v.(map[string]any) {
+		return policyTemplateDoc(name, policyTemplates[name], params)
+	}
+	return nil
 }

@@ -88,7 +88,16 @@ func Parse(src []byte) (*Template, error) {
 		return nil, &ParseError{Line: p.Line, Column: p.Column, Msg: "the template has no Resources (a CloudFormation template needs at least one)"}
 	}
 	sam := isSAM(root["Transform"])
+	for _, tr := range transforms(root["Transform"]) {
+		if tr != "AWS::Serverless-2016-10-31" {
+			t.note(NoteUnmodelled, "", "Transform", "the template's Transform %s is not applied: what it adds or changes is not part of the diagnosis", tr)
+		}
+	}
 	for _, id := range sortedKeys(res) {
+		if strings.HasPrefix(id, "Fn::ForEach::") {
+			t.note(NoteUnmodelled, "", "Resources/"+id, "%s (AWS::LanguageExtensions) is not expanded: the resources it makes are not part of the diagnosis", id)
+			continue
+		}
 		m, ok := res[id].(map[string]any)
 		p := doc.pos["/Resources/"+id]
 		if !ok {
@@ -124,6 +133,22 @@ func Parse(src []byte) (*Template, error) {
 		}
 	}
 	return t, nil
+}
+
+func transforms(tr any) []string {
+	switch v := tr.(type) {
+	case string:
+		return []string{v}
+	case []any:
+		var out []string
+		for _, x := range v {
+			out = append(out, transforms(x)...)
+		}
+		return out
+	case map[string]any:
+		return []string{fmt.Sprint(v["Name"])}
+	}
+	return nil
 }
 
 func isSAM(tr any) bool {

@@ -320,6 +320,9 @@ func writeTemplateFindings(w io.Writer, fs []template.Finding) error {
 	fmt.Fprintln(w, "\nIn the template:")
 	for _, f := range fs {
 		where := report.Escape(f.Resource)
+		if where == "" {
+			where = "template"
+		}
 		if f.Line > 0 {
 			where += fmt.Sprintf(" (line %d)", f.Line)
 		}

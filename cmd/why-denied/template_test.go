@@ -156,3 +156,43 @@ func TestReadmeBeforeYouDeploy(t *testing.T) {
 		t.Errorf("README's template findings differ from the output")
 	}
 }
+
+// Role given: SAM drops Policies, and the output says so with the line.
+func TestTemplateRoleGivenPoliciesDropped(t *testing.T) {
+	code, out, _ := execute(t, nil, "template", "-t", "../../template/testdata/sam/05-role-given.yaml", "A", "B")
+	if code != exitAllowed {
+		t.Fatalf("exit %d, want 0 (MyRole's own policy allows B)\n%s", code, out)
+	}
+	for _, want := range []string{
+		"A (line 12): A has Role given, so SAM ignores its Policies: the role !GetAtt MyRole.Arn is what the function runs as",
+		"A (line 13): A has Role given, so SAM ignores its PermissionsBoundary",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q\n%s", want, out)
+		}
+	}
+}
+
+// A target outside the stack, by ARN: its resource policy is not in the
+// template, and may allow or deny: the verdict is unknown, naming it,
+// whether the identity policies allow (AWSLambdaRole) or not.
+func TestTemplateTargetOutsideStack(t *testing.T) {
+	arn := "arn:aws:lambda:us-east-1:123456789012:function:elsewhere"
+	for _, tc := range []struct{ tpl, caller string }{
+		{"../../template/testdata/sam/36-deny-and-allow.yaml", "B"},
+		{seedTemplate, "ProcessorFunction"},
+	} {
+		code, out, _ := execute(t, nil, "template", "-t", tc.tpl, tc.caller, arn)
+		if code != exitIncomplete || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "the resource policy of "+arn+" (a function outside the template)") {
+			t.Errorf("%s -> %s: exit %d, want 3 naming the resource policy outside the template\n%s", tc.caller, arn, code, out)
+		}
+	}
+}
+
+// --param names a parameter the template must have.
+func TestTemplateUnknownParam(t *testing.T) {
+	code, _, errOut := execute(t, nil, "template", "-t", seedTemplate, "--param", "Nope=1", "RequestFunction", "ProcessorFunction")
+	if code != exitBadInput || !strings.Contains(errOut, `the template has no parameter "Nope"`) {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
