@@ -28,6 +28,8 @@ import (
 var deployCorpus = []string{
 	"01-seed.yaml", "02-inline-policy.yaml", "04-policy-templates.yaml", "05-role-given.yaml",
 	"06-boundary.yaml", "07-auto-publish-alias.yaml", "08-s3-event.yaml", "09-sns-event.yaml",
+	"10-api-implicit.yaml", "11-api-explicit.yaml", "12-httpapi.yaml", "15-eventbridge.yaml", "38-two-events-alias.yaml",
+	"40-connector-bucket-events.yaml",
 	"13-schedule.yaml", "14-schedulev2.yaml", "16-url-none.yaml", "18-url-none-alias.yaml",
 	"19-connector-attr.yaml", "20-connector-resource.yaml", "22-globals-merge.yaml", "25-sub-forms.yaml",
 	"29-plain-cfn.yaml", "30-literal-name.yaml", "31-invokepolicy-arn.yaml", "32-named-function.yaml",
@@ -260,7 +262,11 @@ func liveVerdict(t *testing.T, endpoint string, st *Stack, p Pair, action string
 	sources := evidence.ContextValues{}
 	for k, vs := range p.Context {
 		for _, v := range vs {
-			sources[k] = append(sources[k], strings.ReplaceAll(v, generated, st.Settings.suffix))
+			suffix := st.Settings.suffix
+			if strings.HasPrefix(v, "arn:aws:s3:::") {
+				suffix = strings.ToLower(suffix) // bucket names are lower case
+			}
+			sources[k] = append(sources[k], strings.ReplaceAll(v, generated, suffix))
 		}
 	}
 	ev, err := c.FetchEvidence(ctx, awsclient.Request{Caller: caller, Target: target, Action: action, Context: sources})

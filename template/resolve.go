@@ -346,6 +346,9 @@ func (r *resolver) resourceRef(id string) any {
 		return r.physicalName(id)
 	case "AWS::IAM::ManagedPolicy", "AWS::SNS::Topic", "AWS::Lambda::Alias", "AWS::Lambda::Version":
 		return r.getAtt(id, "Arn")
+	case "AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::ApiGateway::RestApi", "AWS::ApiGatewayV2::Api":
+		// API IDs are made at deploy time: an opaque token.
+		return "<" + id + " id>"
 	}
 	return Unresolved{What: "Ref " + id, Hint: res.Type + " is not modelled"}
 }

@@ -110,7 +110,7 @@ func (t *Template) expand() error {
 		case "AWS::Serverless::Api", "AWS::Serverless::HttpApi", "AWS::Serverless::SimpleTable",
 			"AWS::Serverless::LayerVersion":
 			// Decide no permission to invoke a function.
-			t.add(&Resource{ID: r.ID, Type: strings.Replace(r.Type, "Serverless", "Serverless", 1), Props: r.Props, Condition: r.Condition, Pos: r.Pos, From: r.ID})
+			t.add(&Resource{ID: r.ID, Type: r.Type, Props: r.Props, Condition: r.Condition, Pos: r.Pos, From: r.ID})
 		default:
 			t.note(NoteUnmodelled, id, "Resources/"+id, "%s %s is not modelled: the permissions it creates are not part of the diagnosis", r.Type, id)
 		}
