@@ -52,14 +52,6 @@ type Role struct {
 	Unreadable    []evidence.Unreadable
 }
 
-// Grant is one AWS::Lambda::Permission as the statement Lambda adds to
-// the function's resource policy for the qualifier it names.
-type Grant struct {
-	ID, Function, Qualifier string
-	Principal               string
-	Statement               map[string]any
-}
-
 // Resolve resolves the template for one deployment.
 func (t *Template) Resolve(s Settings) (*Stack, error) {
 	st := &Stack{T: t, Settings: s, r: t.resolver(s), Functions: map[string]*Function{}, Roles: map[string]*Role{}}
@@ -177,7 +169,7 @@ func (st *Stack) addRole(res *Resource) {
 			if name == "" {
 				name = fmt.Sprintf("%s policy %d", res.ID, i)
 			}
-			role.Identity = append(role.Identity, st.policy(name, "", m["PolicyDocument"], res.ID, ""))
+			role.Identity = append(role.Identity, st.policy(name, "", m["PolicyDocument"], res.ID))
 		}
 	}
 	if list, ok := st.r.resolve(res.Props["ManagedPolicyArns"]).([]any); ok {
@@ -212,7 +204,7 @@ func (st *Stack) attachManaged(role *Role, v any, layer policy.Layer) {
 	for _, id := range sortedKeys(st.T.Resources) {
 		res := st.T.Resources[id]
 		if res.Type == "AWS::IAM::ManagedPolicy" && st.r.getAtt(id, "Arn") == arn {
-			put(st.policy(nameOfARN(arn), arn, st.r.resolve(res.Props["PolicyDocument"]), id, ""))
+			put(st.policy(nameOfARN(arn), arn, st.r.resolve(res.Props["PolicyDocument"]), id))
 			return
 		}
 	}
@@ -253,7 +245,7 @@ func (st *Stack) attachPolicy(res *Resource) {
 				arn, _ = st.r.getAtt(res.ID, "Arn").(string)
 				pname = nameOfARN(arn)
 			}
-			np := st.policy(cmpOr(pname, res.ID), arn, st.r.resolve(res.Props["PolicyDocument"]), res.ID, res.Condition)
+			np := st.policy(cmpOr(pname, res.ID), arn, st.r.resolve(res.Props["PolicyDocument"]), res.ID)
 			role.Identity = append(role.Identity, np)
 		}
 	}
@@ -261,7 +253,7 @@ func (st *Stack) attachPolicy(res *Resource) {
 
 // policy turns a resolved policy document into evidence, each statement
 // holding an unresolved value made undecidable (see markStatement).
-func (st *Stack) policy(name, arn string, doc any, resID, _ string) evidence.NamedPolicy {
+func (st *Stack) policy(name, arn string, doc any, resID string) evidence.NamedPolicy {
 	var extra []Unresolved
 	if res := st.T.Resources[resID]; res != nil && st.r.exists(res) == condUnknown {
 		extra = append(extra, Unresolved{What: resID + " exists only if condition " + res.Condition + " holds", Hint: "it depends on a value not known before deploy"})
@@ -283,214 +275,6 @@ func (st *Stack) policy(name, arn string, doc any, resID, _ string) evidence.Nam
 		out = append(out, markStatement(sm, extra)...)
 	}
 	return evidence.NamedPolicy{Name: name, ARN: arn, Document: mustJSON(map[string]any{"Version": "2012-10-17", "Statement": out})}
-}
-
-// unresolvedOperator is a condition operator no policy can hold: the
-// engine reads a statement with it as undecidable, and the diagnosis
-// then settles it both ways, so that an unresolved value decides only
-// where it matters (an unresolved Allow when the rest denies, an
-// unresolved Deny when the rest allows), naming it.
-const unresolvedOperator = "UnresolvedBeforeDeploy"
-
-// markStatement replaces each unresolved element of a statement by what
-// matches anything and makes the statement undecidable, naming what is
-// missing. A list with resolved and unresolved items splits in two: the
-// resolved items still decide on their own.
-func markStatement(s map[string]any, extra []Unresolved) []any {
-	var out []any
-	for _, key := range []string{"Action", "Resource", "NotAction", "NotResource"} {
-		list, ok := s[key].([]any)
-		if !ok {
-			continue
-		}
-		var known, unknown []any
-		for _, x := range list {
-			if len(hasUnresolved(x)) > 0 {
-				unknown = append(unknown, x)
-			} else {
-				known = append(known, x)
-			}
-		}
-		if len(known) > 0 && len(unknown) > 0 && !strings.HasPrefix(key, "Not") {
-			a, b := cloneMap(s), cloneMap(s)
-			a[key], b[key] = known, unknown
-			return append(markStatement(a, extra), markStatement(b, extra)...)
-		}
-	}
-	missing := append(hasUnresolved(s), extra...)
-	if len(missing) == 0 {
-		return append(out, s)
-	}
-	s = cloneMap(s)
-	for _, key := range []string{"Action", "Resource", "Principal"} {
-		if len(hasUnresolved(s[key])) > 0 {
-			s[key] = "*"
-		}
-	}
-	for _, key := range []string{"NotAction", "NotResource", "NotPrincipal"} {
-		if len(hasUnresolved(s[key])) > 0 {
-			delete(s, key)
-			s[strings.TrimPrefix(key, "Not")] = "*"
-		}
-	}
-	cond, _ := s["Condition"].(map[string]any)
-	if len(hasUnresolved(cond)) > 0 {
-		cond = nil
-	}
-	cond = cloneMap(cond)
-	names := map[string]any{}
-	for _, u := range missing {
-		// The key is what the diagnosis names: the element and what to
-		// pass to resolve it.
-		names["unresolved before deploy: "+u.String()] = "?"
-	}
-	cond[unresolvedOperator] = names
-	s["Condition"] = cond
-	return append(out, s)
-}
-
-func markedDoc(stmts []any, why []Unresolved) json.RawMessage {
-	var out []any
-	for _, s := range stmts {
-		out = append(out, markStatement(s.(map[string]any), why)...)
-	}
-	return mustJSON(map[string]any{"Version": "2012-10-17", "Statement": out})
-}
-
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
-func mustJSON(v any) json.RawMessage {
-	b, err := json.Marshal(v)
-	if err != nil {
-		panic(err) // only maps, lists, strings, numbers and booleans
-	}
-	return b
-}
-
-// addGrant records an AWS::Lambda::Permission as the statement Lambda
-// writes for it (Lambda's AddPermission: Principal, SourceArn as ArnLike
-// AWS:SourceArn, SourceAccount as StringEquals AWS:SourceAccount,
-// FunctionUrlAuthType and InvokedViaFunctionUrl as their condition keys).
-func (st *Stack) addGrant(res *Resource) {
-	p, ok := st.r.resolve(res.Props).(map[string]any)
-	if !ok {
-		return
-	}
-	principal, _ := p["Principal"].(string)
-	fnv := p["FunctionName"]
-	stmt := map[string]any{"Sid": res.ID, "Effect": "Allow", "Action": p["Action"]}
-	switch {
-	case principal == "*":
-		stmt["Principal"] = "*"
-	case strings.HasSuffix(principal, ".amazonaws.com") || strings.HasSuffix(principal, ".amazonaws.com.cn"):
-		stmt["Principal"] = map[string]any{"Service": principal}
-	case len(principal) == 12 && strings.Trim(principal, "0123456789") == "":
-		stmt["Principal"] = map[string]any{"AWS": fmt.Sprintf("arn:%s:iam::%s:root", st.r.partition(), principal)}
-	case principal != "":
-		stmt["Principal"] = map[string]any{"AWS": principal}
-	default:
-		stmt["Principal"] = p["Principal"]
-	}
-	cond := map[string]any{}
-	strEq := map[string]any{}
-	if v, ok := p["SourceArn"]; ok {
-		cond["ArnLike"] = map[string]any{"AWS:SourceArn": v}
-	}
-	if v, ok := p["SourceAccount"]; ok {
-		strEq["AWS:SourceAccount"] = v
-	}
-	if v, ok := p["PrincipalOrgID"]; ok {
-		strEq["aws:PrincipalOrgID"] = v
-	}
-	if v, ok := p["FunctionUrlAuthType"]; ok {
-		strEq["lambda:FunctionUrlAuthType"] = v
-	}
-	if v, ok := p["InvokedViaFunctionUrl"]; ok && fmt.Sprint(v) == "true" {
-		cond["Bool"] = map[string]any{"lambda:InvokedViaFunctionUrl": "true"}
-	}
-	if len(strEq) > 0 {
-		cond["StringEquals"] = strEq
-	}
-	if len(cond) > 0 {
-		stmt["Condition"] = cond
-	}
-	var extra []Unresolved
-	if st.r.exists(res) == condUnknown {
-		extra = append(extra, Unresolved{What: res.ID + " exists only if condition " + res.Condition + " holds", Hint: "it depends on a value not known before deploy"})
-	}
-	fn, qual := st.functionOf(fnv)
-	targets := []*Function{fn}
-	if fn == nil {
-		if u := hasUnresolved(fnv); len(u) > 0 {
-			// The function it is for is not known: it may be any of them.
-			extra = append(extra, u...)
-			targets = nil
-			for _, id := range sortedKeys(st.Functions) {
-				targets = append(targets, st.Functions[id])
-			}
-		} else {
-			return // a function outside the stack
-		}
-	}
-	for _, f := range targets {
-		s := cloneMap(stmt)
-		s["Resource"] = f.ARN
-		if qual != "" {
-			s["Resource"] = f.ARN + ":" + qual
-		}
-		for _, m := range markStatement(s, extra) {
-			st.Grants = append(st.Grants, &Grant{ID: res.ID, Function: f.ID, Qualifier: qual, Principal: principal, Statement: m.(map[string]any)})
-		}
-	}
-}
-
-// ResourcePolicy is the function's resource policy for a qualifier, as
-// Lambda keeps it: the statements added for that qualifier only.
-func (st *Stack) ResourcePolicy(fn *Function, qual string) *evidence.NamedPolicy {
-	var stmts []any
-	for _, g := range st.Grants {
-		if g.Function == fn.ID && g.Qualifier == qual {
-			stmts = append(stmts, g.Statement)
-		}
-	}
-	if len(stmts) == 0 {
-		return nil
-	}
-	return &evidence.NamedPolicy{Name: fn.ID, Document: mustJSON(map[string]any{"Version": "2012-10-17", "Id": "default", "Statement": stmts})}
-}
-
-// knownAWSManaged are the AWS managed policies whose documents decide
-// Lambda calls, or that SAM attaches and grant no lambda: action
-// (documents as published in the AWS Managed Policy reference).
-func knownAWSManaged(arn string) (json.RawMessage, bool) {
-	name := nameOfARN(arn)
-	none := `{"Version":"2012-10-17","Statement":[]}`
-	docs := map[string]string{
-		"AWSLambdaBasicExecutionRole":                 `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["logs:CreateLogGroup","logs:CreateLogStream","logs:PutLogEvents"],"Resource":"*"}]}`,
-		"AWSLambdaRole":                               `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:InvokeFunction"],"Resource":["*"]}]}`,
-		"AWSLambda_FullAccess":                        `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["lambda:*"],"Resource":"*"}]}`,
-		"AWSDenyAll":                                  `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["*"],"Resource":"*"}]}`,
-		"AdministratorAccess":                         `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`,
-		"AWSXrayWriteOnlyAccess":                      none,
-		"AWSLambdaVPCAccessExecutionRole":             none,
-		"AWSLambdaSQSQueueExecutionRole":              none,
-		"AWSLambdaKinesisExecutionRole":               none,
-		"AWSLambdaDynamoDBExecutionRole":              none,
-		"AmazonS3ReadOnlyAccess":                      none,
-		"AmazonDynamoDBReadOnlyAccess":                none,
-		"CloudWatchLambdaInsightsExecutionRolePolicy": none,
-	}
-	if !strings.Contains(arn, ":iam::aws:policy/") {
-		return nil, false
-	}
-	d, ok := docs[name]
-	return json.RawMessage(d), ok
 }
 
 func sortedFunctions(st *Stack) []*Function {
