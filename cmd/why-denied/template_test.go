@@ -196,3 +196,40 @@ func TestTemplateUnknownParam(t *testing.T) {
 		t.Errorf("exit %d, stderr %q", code, errOut)
 	}
 }
+
+// Flags reach the options as given.
+func TestTemplateFlagsParsed(t *testing.T) {
+	var got *templateOptions
+	cmd := newTemplateCmd(streams{In: strings.NewReader(""), Out: &strings.Builder{}, Err: &strings.Builder{}}, func(o *templateOptions) error {
+		got = o
+		return nil
+	})
+	cmd.SetArgs([]string{"-t", "t.json", "--param", "A=1", "--param", "B=x=y", "--import", "E=v", "--account", "111111111111",
+		"--region", "eu-west-1", "--stack-name", "orders", "--context", "aws:SourceIp=10.0.0.1", "-o", "json", "Caller", "Target:live"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := got.settings()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.File != "t.json" || got.Caller != "Caller" || got.Target != "Target:live" || s.Params["B"] != "x=y" || s.Imports["E"] != "v" ||
+		s.Account != "111111111111" || s.Region != "eu-west-1" || s.StackName != "orders" || got.ctx["aws:SourceIp"][0] != "10.0.0.1" || got.format != "json" {
+		t.Errorf("options %+v, settings %+v", got, s)
+	}
+}
+
+func TestParameterOverridesFile(t *testing.T) {
+	dir := t.TempDir()
+	for name, src := range map[string]string{
+		"p.json": `[{"ParameterKey":"Stage","ParameterValue":"prod"}]`,
+		"p.env":  "# comment\nStage=prod\n",
+	} {
+		path := filepath.Join(dir, name)
+		_ = os.WriteFile(path, []byte(src), 0o600)
+		s, err := (&templateOptions{ParameterOverrides: path}).settings()
+		if err != nil || s.Params["Stage"] != "prod" {
+			t.Errorf("%s: %v %v", name, s.Params, err)
+		}
+	}
+}
