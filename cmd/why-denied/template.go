@@ -1,0 +1,388 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/awsclient"
+	"github.com/why-denied/why-denied/diagnose"
+	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/policy"
+	"github.com/why-denied/why-denied/report"
+	"github.com/why-denied/why-denied/template"
+)
+
+const templateExamples = `  # Every call the stack is built to make, one line each, before deploy
+  why-denied template -t template.yaml
+
+  # Can RequestFunction invoke ProcessorFunction's alias "live"?
+  why-denied template RequestFunction ProcessorFunction:live
+
+  # Parameters, exports of other stacks, and where it will be deployed
+  why-denied template --param Stage=prod --import SharedTopicArn=arn:aws:sns:us-east-1:111111111111:t \
+    --account 111111111111 --region eu-west-1 --stack-name orders RequestFunction ProcessorFunction
+
+  # Save the evidence built from the template, to diagnose it again with --from-snapshot
+  why-denied template --snapshot evidence.json RequestFunction ProcessorFunction`
+
+// templateOptions holds the flags and arguments of why-denied template.
+type templateOptions struct {
+	IO streams
+
+	File               string
+	Caller, Target     string
+	Params             []string
+	ParameterOverrides string
+	Imports            []string
+	Account, Region    string
+	StackName          string
+	Action             string
+	Context            []string
+	Output             string
+	Snapshot           string
+
+	format report.Format
+	ctx    evidence.ContextValues
+	// actionSet: --action was given, and applies to every call found.
+	actionSet bool
+}
+
+func newTemplateCmd(io streams, runF func(*templateOptions) error) *cobra.Command {
+	opts := &templateOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "template [-t template.yaml] [CALLER [TARGET[:QUALIFIER]]]",
+		Short: "Before deploy: will the calls between a SAM/CloudFormation stack's functions be allowed?",
+		Long: `template reads a SAM or CloudFormation template, applies the part of the SAM transform
+that decides permissions (execution roles, Policies, policy templates, Connectors,
+AutoPublishAlias, Events, FunctionUrlConfig), resolves intrinsic functions for the
+account, region, stack name and parameters given, and diagnoses the call as the live
+command would once the stack is deployed, with fixes written for the template.
+
+CALLER is a function's logical ID, a service principal (s3.amazonaws.com), or anonymous.
+TARGET is a function's logical ID, with :QUALIFIER for an alias or version.
+Without CALLER and TARGET it finds the calls the stack is built to make and prints one
+line per call; the exit code is the worst of them.
+
+Generated names (STACK-LogicalId-SUFFIX) and deploy-time IDs stay opaque; what the
+template does not determine (Fn::ImportValue without --import, a parameter without a
+value, SSM-typed parameters) makes only the statement holding it unknown, and the
+verdict says what to pass.`,
+		Example: templateExamples,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 2 {
+				return usagef("expected at most CALLER and TARGET, got %d arguments (see why-denied template --help)", len(args))
+			}
+			return nil
+		},
+		ValidArgsFunction: func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				opts.Caller = args[0]
+			}
+			if len(args) > 1 {
+				opts.Target = args[1]
+			}
+			if err := opts.validate(); err != nil {
+				return err
+			}
+			opts.actionSet = cmd.Flags().Changed("action")
+			if runF != nil {
+				return runF(opts)
+			}
+			return templateRun(opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.File, "template-file", "t", "template.yaml", "the SAM or CloudFormation template, YAML or JSON")
+	f.StringArrayVar(&opts.Params, "param", nil, "a parameter value, `KEY=VALUE` (repeatable)")
+	f.StringVar(&opts.ParameterOverrides, "parameter-overrides", "", "parameter values from `FILE`: KEY=VALUE lines, or CloudFormation's JSON [{\"ParameterKey\":...,\"ParameterValue\":...}]")
+	f.StringArrayVar(&opts.Imports, "import", nil, "the value of an export another stack makes, for Fn::ImportValue, `NAME=VALUE` (repeatable)")
+	f.StringVar(&opts.Account, "account", "123456789012", "the account ID the stack is deployed to (AWS::AccountId)")
+	f.StringVar(&opts.Region, "region", "us-east-1", "the region the stack is deployed to (AWS::Region)")
+	f.StringVar(&opts.StackName, "stack-name", "STACK", "the stack's name (AWS::StackName, and the start of generated names)")
+	f.StringVar(&opts.Action, "action", awsclient.DefaultAction, "the action to diagnose")
+	f.StringArrayVar(&opts.Context, "context", nil, "a request condition key, `KEY=VALUE` (repeat for more keys or values)")
+	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence built from the template to `FILE` (one call only)")
+	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
+	for _, name := range []string{"param", "import", "account", "region", "stack-name", "action", "context"} {
+		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
+	}
+	return cmd
+}
+
+func (o *templateOptions) validate() error {
+	var err error
+	if o.format, err = report.ParseFormat(o.Output); err != nil {
+		return &usageError{err.Error()}
+	}
+	if !arn.IsAccountID(o.Account) {
+		return usagef("--account %q is not a 12-digit account ID", o.Account)
+	}
+	if o.Region == "" || strings.ContainsAny(o.Region, " :/") {
+		return usagef("--region %q is not a region name (e.g. us-east-1)", o.Region)
+	}
+	if o.StackName == "" {
+		return usagef("--stack-name is empty")
+	}
+	if !strings.HasPrefix(strings.ToLower(o.Action), "lambda:") {
+		return usagef("--action %q is not a Lambda action (lambda:InvokeFunction, lambda:InvokeFunctionUrl, ...)", o.Action)
+	}
+	if o.Snapshot != "" && o.Target == "" {
+		return usagef("--snapshot writes the evidence of one call: give CALLER and TARGET")
+	}
+	if o.ctx, err = contextValues(o.Context, "", ""); err != nil {
+		return err
+	}
+	return nil
+}
+
+// settings are the deployment the template is resolved for.
+func (o *templateOptions) settings() (template.Settings, error) {
+	s := template.Settings{Account: o.Account, Region: o.Region, StackName: o.StackName, Params: map[string]string{}, Imports: map[string]string{}}
+	if o.ParameterOverrides != "" {
+		data, err := os.ReadFile(o.ParameterOverrides)
+		if err != nil {
+			return s, &usageError{fmt.Sprintf("reading --parameter-overrides: %v", err)}
+		}
+		if err := parameterOverrides(data, s.Params); err != nil {
+			return s, &usageError{fmt.Sprintf("%s: %v", o.ParameterOverrides, err)}
+		}
+	}
+	for _, kv := range o.Params {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return s, usagef("--param %q is not KEY=VALUE", kv)
+		}
+		s.Params[k] = v
+	}
+	for _, kv := range o.Imports {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || k == "" {
+			return s, usagef("--import %q is not NAME=VALUE", kv)
+		}
+		s.Imports[k] = v
+	}
+	return s, nil
+}
+
+// parameterOverrides reads KEY=VALUE lines, or CloudFormation's JSON
+// parameter file ([{"ParameterKey": K, "ParameterValue": V}]).
+func parameterOverrides(data []byte, into map[string]string) error {
+	if t := strings.TrimSpace(string(data)); strings.HasPrefix(t, "[") {
+		var list []struct{ ParameterKey, ParameterValue string }
+		if err := json.Unmarshal(data, &list); err != nil {
+			return fmt.Errorf("not a CloudFormation parameter file: %v", err)
+		}
+		for _, p := range list {
+			into[p.ParameterKey] = p.ParameterValue
+		}
+		return nil
+	}
+	sc := bufio.NewScanner(strings.NewReader(string(data)))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
+		if !ok || k == "" {
+			return fmt.Errorf("line %d is not KEY=VALUE", n)
+		}
+		into[strings.TrimSpace(k)] = strings.TrimSpace(v)
+	}
+	return nil
+}
+
+// templateResult is one call's verdict with the template's own findings.
+type templateResult struct {
+	Pair     template.Pair      `json:"pair"`
+	Verdict  *diagnose.Verdict  `json:"verdict"`
+	Template []template.Finding `json:"templateFindings"`
+}
+
+func templateRun(o *templateOptions) error {
+	src, err := os.ReadFile(o.File)
+	if err != nil {
+		return &usageError{fmt.Sprintf("reading the template: %v", err)}
+	}
+	t, err := template.Parse(src)
+	var pe *template.ParseError
+	if errors.As(err, &pe) {
+		return &usageError{o.File + ": " + pe.Error()}
+	} else if err != nil {
+		return err
+	}
+	s, err := o.settings()
+	if err != nil {
+		return err
+	}
+	for k := range s.Params {
+		if _, ok := t.Parameters[k]; !ok {
+			return usagef("the template has no parameter %q (CloudFormation rejects it)", k)
+		}
+	}
+	st, err := t.Resolve(s)
+	if err != nil {
+		return err
+	}
+	var pairs []template.Pair
+	if o.Target != "" {
+		target, qual, _ := strings.Cut(o.Target, ":")
+		if strings.HasPrefix(o.Target, "arn:") {
+			target, qual = o.Target, ""
+		}
+		pairs = []template.Pair{{Caller: o.Caller, Target: target, Qualifier: qual}}
+		for _, p := range st.Pairs() {
+			if p.Caller == o.Caller && p.Target == target && p.Qualifier == qual {
+				pairs[0].Context = p.Context
+			}
+		}
+	} else {
+		for _, p := range st.Pairs() {
+			if o.Caller == "" || p.Caller == o.Caller {
+				pairs = append(pairs, p)
+			}
+		}
+		if len(pairs) == 0 {
+			fmt.Fprintln(o.IO.Out, "no calls between the template's functions were found (give CALLER and TARGET to diagnose one)")
+			return nil
+		}
+	}
+	var results []templateResult
+	for _, p := range pairs {
+		action := o.Action
+		if p.Action != "" && !o.actionSet {
+			action = p.Action
+		}
+		ev, err := st.Evidence(p, action, o.ctx)
+		var ie *template.InputError
+		if errors.As(err, &ie) {
+			return &usageError{ie.Msg}
+		} else if err != nil {
+			return err
+		}
+		if o.Snapshot != "" {
+			if err := writeSnapshot(o.Snapshot, ev); err != nil {
+				return err
+			}
+		}
+		v, err := diagnose.Diagnose(ev, diagnose.Options{Now: time.Now()})
+		if err != nil {
+			return err
+		}
+		var fixes []template.FixChange
+		for _, f := range v.Findings {
+			for _, fx := range f.Fixes {
+				fixes = append(fixes, template.FixChange{Changes: fx.Changes, Verified: fx.Verified})
+			}
+		}
+		denied := v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny
+		results = append(results, templateResult{Pair: p, Verdict: v, Template: st.Findings(p, ev, denied, fixes)})
+	}
+	if o.Target != "" {
+		if err := renderOne(o, results[0]); err != nil {
+			return err
+		}
+		return decisionError(results[0].Verdict)
+	}
+	if err := renderPairs(o, results); err != nil {
+		return err
+	}
+	return worst(results)
+}
+
+func renderOne(o *templateOptions, r templateResult) error {
+	if o.format == report.FormatJSON {
+		return writeJSON(o.IO.Out, r)
+	}
+	if err := report.Render(o.IO.Out, o.format, r.Verdict, report.Table); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return writeTemplateFindings(o.IO.Out, r.Template)
+}
+
+func writeTemplateFindings(w io.Writer, fs []template.Finding) error {
+	if len(fs) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w, "\nIn the template:")
+	for _, f := range fs {
+		where := report.Escape(f.Resource)
+		if where == "" {
+			where = "template"
+		}
+		if f.Line > 0 {
+			where += fmt.Sprintf(" (line %d)", f.Line)
+		}
+		fmt.Fprintf(w, "  - %s: %s\n", where, report.Escape(f.Message))
+		if f.Snippet != "" {
+			for _, l := range strings.Split(f.Snippet, "\n") {
+				fmt.Fprintln(w, "      "+report.Escape(l))
+			}
+		}
+	}
+	return nil
+}
+
+func renderPairs(o *templateOptions, rs []templateResult) error {
+	if o.format == report.FormatJSON {
+		return writeJSON(o.IO.Out, struct {
+			Calls []templateResult `json:"calls"`
+		}{rs})
+	}
+	for _, r := range rs {
+		target := r.Pair.Target
+		if r.Pair.Qualifier != "" {
+			target += ":" + r.Pair.Qualifier
+		}
+		caller := r.Pair.Caller
+		if r.Pair.Via != "" {
+			caller += " via " + r.Pair.Via
+		}
+		fmt.Fprintf(o.IO.Out, "%s -> %s  %s  %s\n", report.Escape(caller), report.Escape(target), r.Verdict.Decision, report.Escape(r.Verdict.Summary))
+		for _, f := range r.Template {
+			if f.Kind != template.KindTemplateFix {
+				fmt.Fprintf(o.IO.Out, "    template: %s\n", report.Escape(f.Message))
+			}
+		}
+	}
+	return nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("writing output: %w", err)
+	}
+	return nil
+}
+
+// worst is the exit of the worst verdict: incomplete, then denied.
+func worst(rs []templateResult) error {
+	var out error
+	for _, r := range rs {
+		err := decisionError(r.Verdict)
+		switch {
+		case err == nil:
+		case exitCode(err) == exitIncomplete:
+			return err
+		default:
+			out = err
+		}
+	}
+	return out
+}
