@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -310,7 +311,7 @@ func diagnoseRun(ctx context.Context, o *diagnoseOptions) error {
 				return fmt.Errorf("not writing %s: %w", o.Snapshot, err)
 			}
 		}
-		if err := o.writeSnapshot(o.Snapshot, saved); err != nil {
+		if err := writeSnapshot(o.Snapshot, saved, o.IO.Err); err != nil {
 			return err
 		}
 	}
@@ -427,7 +428,7 @@ func refuseNonRegular(path string) error {
 // renames it over path: a reader never sees half a file, a failed write
 // leaves the old one, and an old file's wider mode is not kept. It says
 // when it replaced a file.
-func (o *diagnoseOptions) writeSnapshot(path string, ev *evidence.Evidence) error {
+func writeSnapshot(path string, ev *evidence.Evidence, errOut io.Writer) error {
 	if err := refuseNonRegular(path); err != nil {
 		return err
 	}
@@ -453,7 +454,7 @@ func (o *diagnoseOptions) writeSnapshot(path string, ev *evidence.Evidence) erro
 		return fmt.Errorf("writing evidence file %s: %w", path, err)
 	}
 	if replaced {
-		fmt.Fprintf(o.IO.Err, "why-denied: replaced %s\n", report.Escape(path))
+		fmt.Fprintf(errOut, "why-denied: replaced %s\n", report.Escape(path))
 	}
 	return nil
 }

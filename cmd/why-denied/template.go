@@ -49,6 +49,7 @@ type templateOptions struct {
 	Context            []string
 	Output             string
 	Snapshot           string
+	Display            displayOptions
 
 	format report.Format
 	ctx    evidence.ContextValues
@@ -114,6 +115,7 @@ verdict says what to pass.`,
 	f.StringVar(&opts.Action, "action", awsclient.DefaultAction, "the action to diagnose")
 	f.StringArrayVar(&opts.Context, "context", nil, "a request condition key, `KEY=VALUE` (repeat for more keys or values)")
 	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
+	addDisplayFlags(cmd, &opts.Display)
 	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence built from the template to `FILE` (one call only)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
 	for _, name := range []string{"param", "import", "account", "region", "stack-name", "action", "context"} {
@@ -274,7 +276,7 @@ func templateRun(o *templateOptions) error {
 			return err
 		}
 		if o.Snapshot != "" {
-			if err := writeSnapshot(o.Snapshot, ev); err != nil {
+			if err := writeSnapshot(o.Snapshot, ev, o.IO.Err); err != nil {
 				return err
 			}
 		}
@@ -307,7 +309,7 @@ func renderOne(o *templateOptions, r templateResult) error {
 	if o.format == report.FormatJSON {
 		return writeJSON(o.IO.Out, r)
 	}
-	if err := report.Render(o.IO.Out, o.format, r.Verdict, report.Table); err != nil {
+	if err := report.Render(o.IO.Out, o.format, r.Verdict, o.Display.view(o.IO.Out).Table); err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return writeTemplateFindings(o.IO.Out, r.Template)
