@@ -31,7 +31,7 @@ func TestTemplateSeedAliasDenied(t *testing.T) {
 }
 
 func TestTemplateSeedUnqualifiedAllowed(t *testing.T) {
-	code, out, _ := execute(t, nil, "template", "-t", seedTemplate, "RequestFunction", "ProcessorFunction")
+	code, out := summaryOf(t, "template", "-t", seedTemplate, "RequestFunction", "ProcessorFunction")
 	if code != exitAllowed || !strings.HasPrefix(out, "ALLOWED: arn:aws:sts::123456789012:assumed-role/STACK-RequestFunctionRole-<generated>/STACK-RequestFunction-<generated> may call lambda:InvokeFunction") {
 		t.Fatalf("exit %d, want 0\n%s", code, out)
 	}
@@ -182,8 +182,8 @@ func TestTemplateTargetOutsideStack(t *testing.T) {
 		{"../../template/testdata/sam/36-deny-and-allow.yaml", "B"},
 		{seedTemplate, "ProcessorFunction"},
 	} {
-		code, out, _ := execute(t, nil, "template", "-t", tc.tpl, tc.caller, arn)
-		if code != exitIncomplete || !strings.Contains(strings.SplitN(out, "\n", 2)[0], "the resource policy of "+arn+" (a function outside the template)") {
+		code, out := summaryOf(t, "template", "-t", tc.tpl, tc.caller, arn)
+		if code != exitIncomplete || !strings.Contains(out, "the resource policy of "+arn+" (a function outside the template)") {
 			t.Errorf("%s -> %s: exit %d, want 3 naming the resource policy outside the template\n%s", tc.caller, arn, code, out)
 		}
 	}
@@ -232,4 +232,21 @@ func TestParameterOverridesFile(t *testing.T) {
 			t.Errorf("%s: %v %v", name, s.Params, err)
 		}
 	}
+}
+
+// summaryOf is the verdict's one-line summary, from the JSON output (the
+// table folds it to the terminal's width).
+func summaryOf(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	code, out, _ := execute(t, nil, append([]string{"-o", "json"}, args...)...)
+	var v struct {
+		Summary string `json:"summary"`
+		Verdict struct {
+			Summary string `json:"summary"`
+		} `json:"verdict"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	return code, v.Summary + v.Verdict.Summary
 }
