@@ -171,19 +171,7 @@ func (st *Stack) templateFix(c evidence.Change, p Pair, caller, target *Function
 	if c.Kind != evidence.AddStatement || json.Unmarshal(c.Document, &stmt) != nil {
 		return Finding{}, false
 	}
-	list := func(v any) []string {
-		switch v := v.(type) {
-		case string:
-			return []string{v}
-		case []any:
-			var out []string
-			for _, x := range v {
-				out = append(out, fmt.Sprint(x))
-			}
-			return out
-		}
-		return nil
-	}
+	list := strList
 	var b strings.Builder
 	switch c.Layer {
 	case policy.LayerIdentity:
