@@ -316,3 +316,9 @@ func containsWildcard(s string) bool {
 	}
 	return false
 }
+
+// Like reports whether s matches pattern with IAM's wildcards, as in a
+// policy's Resource or a StringLike condition: '*' matches any run of
+// characters (colons and slashes too), '?' one character; everything else
+// matches itself, case-sensitively.
+func Like(pattern, s string) bool { return plain(pattern).match(s, false) }

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // Pairs finds the calls the stack is built to make: identity statements
@@ -156,7 +157,7 @@ func grantsInvokeOn(doc json.RawMessage, fn *Function) bool {
 			if r == "*" {
 				continue
 			}
-			if glob(r, fn.ARN) || glob(r, fn.ARN+":x") || strings.HasSuffix(strings.TrimSuffix(r, "*"), ":function:"+fn.ID) || strings.Contains(r, ":function:"+fn.ID+":") {
+			if policy.Like(r, fn.ARN) || policy.Like(r, fn.ARN+":x") || strings.HasSuffix(strings.TrimSuffix(r, "*"), ":function:"+fn.ID) || strings.Contains(r, ":function:"+fn.ID+":") {
 				return true
 			}
 		}
@@ -181,32 +182,6 @@ func strList(v any) []string {
 		return out
 	}
 	return nil
-}
-
-// glob matches IAM's wildcards (* any run, ? one character), in linear
-// time with the usual single backtrack point.
-func glob(pattern, s string) bool {
-	p, i, star, mark := 0, 0, -1, 0
-	for i < len(s) {
-		switch {
-		case p < len(pattern) && (pattern[p] == '?' || pattern[p] == s[i]):
-			p++
-			i++
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, i
-			p++
-		case star >= 0:
-			p = star + 1
-			mark++
-			i = mark
-		default:
-			return false
-		}
-	}
-	for p < len(pattern) && pattern[p] == '*' {
-		p++
-	}
-	return p == len(pattern)
 }
 
 // concreteSourceArn is one ARN an API calls from, for a permission's
