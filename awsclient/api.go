@@ -15,6 +15,10 @@ type LambdaAPI interface {
 	GetPolicy(ctx context.Context, params *lambda.GetPolicyInput, optFns ...func(*lambda.Options)) (*lambda.GetPolicyOutput, error)
 	GetResourcePolicy(ctx context.Context, params *lambda.GetResourcePolicyInput, optFns ...func(*lambda.Options)) (*lambda.GetResourcePolicyOutput, error)
 	GetFunctionUrlConfig(ctx context.Context, params *lambda.GetFunctionUrlConfigInput, optFns ...func(*lambda.Options)) (*lambda.GetFunctionUrlConfigOutput, error)
+	// ListFunctions and ListTags run only after a target was not found,
+	// to name the function CloudFormation generated from a logical ID.
+	ListFunctions(ctx context.Context, params *lambda.ListFunctionsInput, optFns ...func(*lambda.Options)) (*lambda.ListFunctionsOutput, error)
+	ListTags(ctx context.Context, params *lambda.ListTagsInput, optFns ...func(*lambda.Options)) (*lambda.ListTagsOutput, error)
 }
 
 // IAMAPI is the part of the IAM client this package uses. Only reads and

@@ -47,11 +47,21 @@ type NotFoundError struct {
 	// ExecutionRoleOf names the function whose execution role Name is:
 	// the user named the function, and the role it runs as is gone.
 	ExecutionRoleOf string
+	// NoFunction: Lambda lists no function of that name in the region, so
+	// the name itself is wrong, not only its qualifier (target functions
+	// only, after the listing).
+	NoFunction bool
+	// Generated are the functions CloudFormation named after Name taken as
+	// a logical ID, when NoFunction.
+	Generated []GeneratedFunction
 	// Err is the SDK error AWS answered with.
 	Err error
 }
 
 func (e *NotFoundError) Error() string {
+	if e.NoFunction {
+		return e.noFunction()
+	}
 	if e.ExecutionRoleOf != "" {
 		// Lambda keeps a function's role ARN after the role is deleted;
 		// every invocation then fails to assume it.
@@ -72,6 +82,38 @@ func (e *NotFoundError) Error() string {
 		what = e.Arg + " " + e.Kind
 	}
 	return fmt.Sprintf("%s %s not found%s (%s)", what, e.Name, where, hint)
+}
+
+// noFunction says that no function of the name exists, and names the
+// functions CloudFormation generated from it as a logical ID.
+func (e *NotFoundError) noFunction() string {
+	name, qualifier, _ := strings.Cut(e.Name, ":")
+	if i := strings.Index(e.Name, ":function:"); i >= 0 {
+		name, qualifier, _ = strings.Cut(e.Name[i+len(":function:"):], ":")
+	}
+	msg := fmt.Sprintf("%s function %s not found in %s: no function of that name exists "+
+		"(AWS answers AccessDenied, not ResourceNotFound, to a caller that may not invoke a function that does not exist)", e.Arg, e.Name, e.Region)
+	if len(e.Generated) == 0 {
+		return msg + "; check the name, --region and the profile's account"
+	}
+	var named []string
+	for _, g := range e.Generated {
+		n := g.Name
+		if qualifier != "" {
+			n += ":" + qualifier
+		}
+		switch {
+		case g.Confirmed && g.Stack != "":
+			n += " (stack " + g.Stack + ")"
+		case !g.Confirmed:
+			n += " (by its name; its tags could not be read)"
+		}
+		named = append(named, n)
+	}
+	if len(named) == 1 {
+		return msg + "; the function CloudFormation generated from logical ID " + name + " is " + named[0] + ": give that name"
+	}
+	return msg + "; the functions CloudFormation generated from logical ID " + name + " are " + strings.Join(named, ", ") + ": give one of those names"
 }
 
 func (e *NotFoundError) Unwrap() error { return e.Err }

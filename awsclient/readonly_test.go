@@ -94,11 +94,16 @@ func TestReadOnlyGuard(t *testing.T) {
 	_, _ = side.IAM.GetRole(context.Background(), &iam.GetRoleInput{RoleName: aws.String("x")})
 	_, _ = side.Organizations.DescribePolicy(context.Background(), &organizations.DescribePolicyInput{PolicyId: aws.String("p-12345678")})
 	_, _ = side.Organizations.ListParents(context.Background(), &organizations.ListParentsInput{ChildId: aws.String("111111111111")})
+	// Read only after a target was not found, to name the function
+	// CloudFormation generated from a logical ID.
+	_, _ = side.Lambda.ListFunctions(context.Background(), &lambda.ListFunctionsInput{})
+	_, _ = side.Lambda.ListTags(context.Background(), &lambda.ListTagsInput{Resource: aws.String("arn:aws:lambda:us-east-1:111111111111:function:f")})
 	var got []string
 	for _, op := range rec.Operations() {
 		got = append(got, op.String())
 	}
-	if strings.Join(got, " ") != "IAM.GetRole Organizations.DescribePolicy Organizations.ListParents" {
-		t.Errorf("recorded %v, want [IAM.GetRole Organizations.DescribePolicy Organizations.ListParents]", got)
+	want := "IAM.GetRole Organizations.DescribePolicy Organizations.ListParents Lambda.ListFunctions Lambda.ListTags"
+	if strings.Join(got, " ") != want {
+		t.Errorf("recorded %v, want [%s]", got, want)
 	}
 }

@@ -284,7 +284,7 @@ func (f *fetcher) getFunction(ctx context.Context, side Side, ref functionRef, a
 func (f *fetcher) functionConfig(ctx context.Context, side Side, ref functionRef) (Target, string, error) {
 	out, err := f.getFunction(ctx, side, ref, "target")
 	if err != nil {
-		return Target{}, "", err
+		return Target{}, "", f.missingTarget(ctx, side, ref, err)
 	}
 	// Strip any qualifier: with an alias, Lambda (and moto) may answer with
 	// the ARN of the version the alias points to.

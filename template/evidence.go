@@ -106,9 +106,21 @@ func (st *Stack) setCaller(ev *evidence.Evidence, p Pair) error {
 		} else if caller.RoleUnresolved != nil {
 			ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{Layer: "identity",
 				What: fmt.Sprintf("the policies of %s's role, given as %s", caller.ID, caller.RoleUnresolved), Action: "the role's value"})
+		} else if out, ok := st.Settings.Outside.Roles[caller.RoleARN]; ok {
+			// Read from the account (--profile): the role as IAM has it.
+			if out.ARN != "" {
+				ev.Caller.ARN = out.ARN
+			}
+			ev.Caller.IdentityPolicies = append([]evidence.NamedPolicy{}, out.Identity...)
+			ev.Caller.PermissionsBoundary = out.Boundary
+			ev.Unreadable = append(ev.Unreadable, out.Unreadable...)
 		} else {
+			why := "not in the template; --profile reads it from the account"
+			if failed, ok := st.Settings.Outside.Failed[caller.RoleARN]; ok {
+				why = "not in the template, and reading it failed: " + failed
+			}
 			ev.Unreadable = append(ev.Unreadable, evidence.Unreadable{Layer: "identity",
-				What: fmt.Sprintf("the policies of role %s (given as %s's Role, not in the template)", caller.RoleARN, caller.ID), Action: "iam:GetRole"})
+				What: fmt.Sprintf("the policies of role %s (given as %s's Role, %s)", caller.RoleARN, caller.ID, why), Action: "iam:GetRole"})
 		}
 		ev.Caller.SessionPolicies = []evidence.NamedPolicy{}
 		if ev.Caller.IdentityPolicies == nil {

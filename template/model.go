@@ -19,6 +19,9 @@ type Stack struct {
 	Functions map[string]*Function
 	Roles     map[string]*Role
 	Grants    []*Grant
+	// outside are the managed policy ARNs the template names without
+	// defining them and the tool does not know (see OutsideARNs).
+	outside map[string]bool
 }
 
 // Function is one AWS::Lambda::Function of the stack.
@@ -54,7 +57,7 @@ type Role struct {
 
 // Resolve resolves the template for one deployment.
 func (t *Template) Resolve(s Settings) (*Stack, error) {
-	st := &Stack{T: t, Settings: s, r: t.resolver(s), Functions: map[string]*Function{}, Roles: map[string]*Role{}}
+	st := &Stack{T: t, Settings: s, r: t.resolver(s), Functions: map[string]*Function{}, Roles: map[string]*Role{}, outside: map[string]bool{}}
 	for _, id := range sortedKeys(t.Resources) {
 		res := t.Resources[id]
 		if res.Type == "AWS::Lambda::Function" && st.r.exists(res) != condFalse {
@@ -212,18 +215,29 @@ func (st *Stack) attachManaged(role *Role, v any, layer policy.Layer) {
 		put(evidence.NamedPolicy{Name: nameOfARN(arn), ARN: arn, Document: doc})
 		return
 	}
+	if np, ok := st.Settings.Outside.Policies[arn]; ok {
+		// Read from the account (--profile): it is evaluated as IAM has
+		// it, at its default version.
+		put(np)
+		return
+	}
+	st.outside[arn] = true
+	why := "not in the template; --profile reads it from the account"
+	if failed, ok := st.Settings.Outside.Failed[arn]; ok {
+		why = "not in the template, and reading it failed: " + failed
+	}
 	if strings.Contains(arn, ":iam::aws:policy/") && layer == policy.LayerIdentity {
 		// AWS managed policies allow and never deny (AWSDenyAll is known
 		// above): this one may grant lambda: actions, which decides only
 		// when nothing else allows.
 		put(evidence.NamedPolicy{Name: nameOfARN(arn), ARN: arn, Document: markedDoc([]any{map[string]any{
 			"Effect": "Allow", "Action": "lambda:*", "Resource": "*",
-		}}, []Unresolved{{What: "the AWS managed policy " + nameOfARN(arn), Hint: "its document is not in the template; read it with aws iam get-policy-version"}})})
+		}}, []Unresolved{{What: "the AWS managed policy " + nameOfARN(arn), Hint: "its document is " + why}})})
 		return
 	}
 	role.Unreadable = append(role.Unreadable, evidence.Unreadable{Layer: layer,
-		What:   fmt.Sprintf("managed policy %s of role %s (not in the template)", arn, role.ID),
-		Action: "iam:GetPolicyVersion"})
+		What:   fmt.Sprintf("managed policy %s of role %s (%s)", arn, role.ID, why),
+		Action: "iam:GetPolicy, iam:GetPolicyVersion"})
 }
 
 func nameOfARN(a string) string { return a[strings.LastIndexByte(a, '/')+1:] }

@@ -30,6 +30,9 @@ type Settings struct {
 	Account, Region, StackName string
 	Params                     map[string]string
 	Imports                    map[string]string
+	// Outside is what the account holds that the template names by ARN
+	// without defining it; empty unless read (--profile).
+	Outside Outside
 	// suffix replaces the opaque token of generated names: only the
 	// deploy harness of the tests, which creates the resources, knows it.
 	suffix string

@@ -29,15 +29,29 @@ type evidenceSource interface {
 	FetchEvidence(ctx context.Context, req awsclient.Request) (*evidence.Evidence, error)
 }
 
+// accountReader reads what a template names by ARN without defining it:
+// awsclient.Client, or a fake in tests.
+type accountReader interface {
+	ReadManagedPolicy(ctx context.Context, arn string) (evidence.NamedPolicy, error)
+	ReadRole(ctx context.Context, arn string) (awsclient.RolePolicies, error)
+}
+
 // deps are what the commands need from outside.
 type deps struct {
 	newSource func(ctx context.Context, opts awsclient.Options) (evidenceSource, error)
+	// newReader serves why-denied template --profile.
+	newReader func(ctx context.Context, opts awsclient.Options) (accountReader, error)
 }
 
 func defaultDeps() deps {
-	return deps{newSource: func(ctx context.Context, opts awsclient.Options) (evidenceSource, error) {
-		return awsclient.New(ctx, opts)
-	}}
+	return deps{
+		newSource: func(ctx context.Context, opts awsclient.Options) (evidenceSource, error) {
+			return awsclient.New(ctx, opts)
+		},
+		newReader: func(ctx context.Context, opts awsclient.Options) (accountReader, error) {
+			return awsclient.New(ctx, opts)
+		},
+	}
 }
 
 // diagnoseOptions holds the flags and arguments of the main command.

@@ -61,14 +61,26 @@ func (r result) String() string {
 func runLive(t *testing.T, args ...string) result {
 	t.Helper()
 	var rec awstest.Recorder
-	d := deps{newSource: func(ctx context.Context, opts awsclient.Options) (evidenceSource, error) {
+	newClient := func(ctx context.Context, opts awsclient.Options) (*awsclient.Client, error) {
 		opts.Recorder = tee{&rec}
-		c, err := awsclient.New(ctx, opts)
-		if err != nil {
-			return nil, err
-		}
-		return c, nil
-	}}
+		return awsclient.New(ctx, opts)
+	}
+	d := deps{
+		newSource: func(ctx context.Context, opts awsclient.Options) (evidenceSource, error) {
+			c, err := newClient(ctx, opts)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+		newReader: func(ctx context.Context, opts awsclient.Options) (accountReader, error) {
+			c, err := newClient(ctx, opts)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		},
+	}
 	r := runWith(t, d, args)
 	r.ops = rec.Operations()
 	return r

@@ -38,7 +38,7 @@ func newRootCmd(io streams, deps deps) *cobra.Command {
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return &usageError{err.Error() + " (see why-denied --help)"}
 	})
-	cmd.AddCommand(newVersionCmd(io), newExplainCmd(io, deps, nil), newTemplateCmd(io, nil))
+	cmd.AddCommand(newVersionCmd(io), newExplainCmd(io, deps, nil), newTemplateCmd(io, deps, nil))
 	cmd.CompletionOptions.HiddenDefaultCmd = false
 	return cmd
 }

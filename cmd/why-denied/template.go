@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,12 +32,16 @@ const templateExamples = `  # Every call the stack is built to make, one line ea
   why-denied template --param Stage=prod --import SharedTopicArn=arn:aws:sns:us-east-1:111111111111:t \
     --account 111111111111 --region eu-west-1 --stack-name orders RequestFunction ProcessorFunction
 
+  # Read the managed policies and roles the template names by ARN but does not define
+  why-denied template --profile dev --account 111111111111 RequestFunction ProcessorFunction
+
   # Save the evidence built from the template, to diagnose it again with --from-snapshot
   why-denied template --snapshot evidence.json RequestFunction ProcessorFunction`
 
 // templateOptions holds the flags and arguments of why-denied template.
 type templateOptions struct {
-	IO streams
+	IO   streams
+	Deps deps
 
 	File               string
 	Caller, Target     string
@@ -50,6 +55,10 @@ type templateOptions struct {
 	Output             string
 	Snapshot           string
 	Display            displayOptions
+	// Profile, when set, reads from the account (read-only) the managed
+	// policies and roles the template names by ARN without defining them.
+	Profile     string
+	EndpointURL string
 
 	format report.Format
 	ctx    evidence.ContextValues
@@ -57,8 +66,8 @@ type templateOptions struct {
 	actionSet bool
 }
 
-func newTemplateCmd(io streams, runF func(*templateOptions) error) *cobra.Command {
-	opts := &templateOptions{IO: io}
+func newTemplateCmd(io streams, d deps, runF func(*templateOptions) error) *cobra.Command {
+	opts := &templateOptions{IO: io, Deps: d}
 	cmd := &cobra.Command{
 		Use:   "template [-t template.yaml] [CALLER [TARGET[:QUALIFIER]]]",
 		Short: "Before deploy: will the calls between a SAM/CloudFormation stack's functions be allowed?",
@@ -76,7 +85,9 @@ line per call; the exit code is the worst of them.
 Generated names (STACK-LogicalId-SUFFIX) and deploy-time IDs stay opaque; what the
 template does not determine (Fn::ImportValue without --import, a parameter without a
 value, SSM-typed parameters) makes only the statement holding it unknown, and the
-verdict says what to pass.`,
+verdict says what to pass. A managed policy or a Role given by ARN and not defined in
+the template is unknown too, unless --profile reads it from the account (read-only:
+iam:GetPolicy, iam:GetPolicyVersion, iam:GetRole and the role's policies).`,
 		Example: templateExamples,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if len(args) > 2 {
@@ -101,7 +112,7 @@ verdict says what to pass.`,
 			if runF != nil {
 				return runF(opts)
 			}
-			return templateRun(opts)
+			return templateRun(cmd.Context(), opts)
 		},
 	}
 	f := cmd.Flags()
@@ -117,8 +128,10 @@ verdict says what to pass.`,
 	f.StringVarP(&opts.Output, "output", "o", "table", "output format: table or json")
 	addDisplayFlags(cmd, &opts.Display)
 	f.StringVar(&opts.Snapshot, "snapshot", "", "save the evidence built from the template to `FILE` (one call only)")
+	f.StringVar(&opts.Profile, "profile", "", "AWS profile that reads, read-only, the managed policies and roles the template names by ARN without defining them (default: they are unknown)")
+	f.StringVar(&opts.EndpointURL, "endpoint-url", "", "with --profile: send every AWS call to this URL (e.g. a local emulator)")
 	_ = cmd.RegisterFlagCompletionFunc("output", cobra.FixedCompletions(report.Formats, cobra.ShellCompDirectiveNoFileComp))
-	for _, name := range []string{"param", "import", "account", "region", "stack-name", "action", "context"} {
+	for _, name := range []string{"param", "import", "account", "region", "stack-name", "action", "context", "profile", "endpoint-url"} {
 		_ = cmd.RegisterFlagCompletionFunc(name, cobra.NoFileCompletions)
 	}
 	return cmd
@@ -140,6 +153,9 @@ func (o *templateOptions) validate() error {
 	}
 	if !strings.HasPrefix(strings.ToLower(o.Action), "lambda:") {
 		return usagef("--action %q is not a Lambda action (lambda:InvokeFunction, lambda:InvokeFunctionUrl, ...)", o.Action)
+	}
+	if o.EndpointURL != "" && o.Profile == "" {
+		return usagef("--endpoint-url is where --profile reads the account: give --profile too")
 	}
 	if o.Snapshot != "" && o.Target == "" {
 		return usagef("--snapshot writes the evidence of one call: give CALLER and TARGET")
@@ -207,6 +223,39 @@ func parameterOverrides(data []byte, into map[string]string) error {
 	return nil
 }
 
+// readOutside reads, with --profile, the managed policies and roles the
+// template names by ARN without defining them. A read that fails leaves
+// that policy or role unknown, with the reason in the verdict; only a
+// profile that cannot be used at all ends the command.
+func (o *templateOptions) readOutside(ctx context.Context, st *template.Stack) (template.Outside, error) {
+	out := template.Outside{Policies: map[string]evidence.NamedPolicy{}, Roles: map[string]template.OutsideRole{}, Failed: map[string]string{}}
+	policies, roles := st.OutsideARNs()
+	if len(policies) == 0 && len(roles) == 0 {
+		return out, nil
+	}
+	r, err := o.Deps.newReader(ctx, awsclient.Options{Profile: o.Profile, Region: o.Region, EndpointURL: o.EndpointURL, Timeout: 30 * time.Second})
+	if err != nil {
+		return out, err
+	}
+	for _, a := range policies {
+		np, err := r.ReadManagedPolicy(ctx, a)
+		if err != nil {
+			out.Failed[a] = oneLine(err.Error())
+			continue
+		}
+		out.Policies[a] = np
+	}
+	for _, a := range roles {
+		rp, err := r.ReadRole(ctx, a)
+		if err != nil {
+			out.Failed[a] = oneLine(err.Error())
+			continue
+		}
+		out.Roles[a] = template.OutsideRole{ARN: rp.ARN, Identity: rp.Policies, Boundary: rp.Boundary, Unreadable: rp.Unreadable}
+	}
+	return out, nil
+}
+
 // templateResult is one call's verdict with the template's own findings.
 type templateResult struct {
 	Pair     template.Pair      `json:"pair"`
@@ -214,7 +263,7 @@ type templateResult struct {
 	Template []template.Finding `json:"templateFindings"`
 }
 
-func templateRun(o *templateOptions) error {
+func templateRun(ctx context.Context, o *templateOptions) error {
 	src, err := os.ReadFile(o.File)
 	if err != nil {
 		return &usageError{fmt.Sprintf("reading the template: %v", err)}
@@ -238,6 +287,14 @@ func templateRun(o *templateOptions) error {
 	st, err := t.Resolve(s)
 	if err != nil {
 		return err
+	}
+	if o.Profile != "" {
+		if s.Outside, err = o.readOutside(ctx, st); err != nil {
+			return err
+		}
+		if st, err = t.Resolve(s); err != nil {
+			return err
+		}
 	}
 	var pairs []template.Pair
 	if o.Target != "" {

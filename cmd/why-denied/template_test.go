@@ -200,7 +200,7 @@ func TestTemplateUnknownParam(t *testing.T) {
 // Flags reach the options as given.
 func TestTemplateFlagsParsed(t *testing.T) {
 	var got *templateOptions
-	cmd := newTemplateCmd(streams{In: strings.NewReader(""), Out: &strings.Builder{}, Err: &strings.Builder{}}, func(o *templateOptions) error {
+	cmd := newTemplateCmd(streams{In: strings.NewReader(""), Out: &strings.Builder{}, Err: &strings.Builder{}}, deps{}, func(o *templateOptions) error {
 		got = o
 		return nil
 	})
