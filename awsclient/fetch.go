@@ -188,6 +188,7 @@ func (c *Client) FetchEvidence(ctx context.Context, req Request) (*evidence.Evid
 			FunctionURLAuthType:  target.urlAuthType,
 			NoFunctionURL:        target.noURL,
 			MissingExecutionRole: target.missingRole,
+			Tags:                 target.tags,
 		},
 	}
 	ev.Organization = org.org
@@ -287,6 +288,8 @@ type targetEvidence struct {
 	// missingRole is the execution role's ARN when GetRole answered
 	// NoSuchEntity.
 	missingRole string
+	// tags are the function's tags (lambda:ListTags), nil when not read.
+	tags map[string]string
 }
 
 // targetReads are the optional reads of the target side.
@@ -369,6 +372,14 @@ func (f *fetcher) targetEvidence(ctx context.Context, ref functionRef, reads tar
 				return nil
 			})
 		}
+		// The tags decide nothing; they say how the function was deployed
+		// (aws:cloudformation:logical-id, SAM's lambda:createdBy), so that
+		// a fix is shown in that form. In the same round as the reads
+		// above: no deeper. A refused read leaves them out.
+		sub.Go(func() error {
+			te.tags = f.functionTags(ctx, side, ref, te.fn.FunctionARN)
+			return nil
+		})
 		return sub.Wait()
 	})
 	// The resource policy is settled when its reads are: GetResourcePolicy
@@ -492,4 +503,16 @@ func nonNil(p []evidence.NamedPolicy) []evidence.NamedPolicy {
 		return []evidence.NamedPolicy{}
 	}
 	return p
+}
+
+// functionTags reads a function's tags with lambda:ListTags, or nil when
+// it cannot: they only choose the form a fix is shown in.
+func (f *fetcher) functionTags(ctx context.Context, side Side, ref functionRef, functionARN string) map[string]string {
+	out, err := do(ctx, f.lim, leaf, func() (*lambda.ListTagsOutput, error) {
+		return side.Lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: aws.String(functionARN)}, inRegion(side, ref))
+	})
+	if err != nil || len(out.Tags) == 0 {
+		return nil
+	}
+	return out.Tags
 }

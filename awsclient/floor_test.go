@@ -192,6 +192,13 @@ func (a fakeLambda) GetResourcePolicy(ctx context.Context, in *lambda.GetResourc
 	return &lambda.GetResourcePolicyOutput{Policy: aws.String(a.fullPolicy)}, nil
 }
 
+func (a fakeLambda) ListTags(ctx context.Context, in *lambda.ListTagsInput, _ ...func(*lambda.Options)) (*lambda.ListTagsOutput, error) {
+	if err := a.call(ctx, "lambda:ListTags", aws.ToString(in.Resource)); err != nil {
+		return nil, err
+	}
+	return &lambda.ListTagsOutput{Tags: map[string]string{}}, nil
+}
+
 func (a fakeIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	name := aws.ToString(in.RoleName)
 	if err := a.call(ctx, "GetRole", name); err != nil {

@@ -90,6 +90,14 @@ func (a slowLambda) GetResourcePolicy(ctx context.Context, _ *lambda.GetResource
 	return nil, notFound("ResourceNotFoundException")
 }
 
+// ListTags answers a function without tags.
+func (a slowLambda) ListTags(ctx context.Context, _ *lambda.ListTagsInput, _ ...func(*lambda.Options)) (*lambda.ListTagsOutput, error) {
+	if err := a.wait(ctx); err != nil {
+		return nil, err
+	}
+	return &lambda.ListTagsOutput{Tags: map[string]string{}}, nil
+}
+
 func (a slowIAM) GetRole(ctx context.Context, in *iam.GetRoleInput, _ ...func(*iam.Options)) (*iam.GetRoleOutput, error) {
 	if err := a.wait(ctx); err != nil {
 		return nil, err

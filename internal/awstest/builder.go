@@ -244,6 +244,14 @@ func (b *Builder) FunctionURL(function string, auth lambdatypes.FunctionUrlAuthT
 	b.check(err, "creating a URL for %s", function)
 }
 
+// TagFunction tags a function, as CloudFormation and SAM tag the functions
+// of a stack.
+func (b *Builder) TagFunction(function string, tags map[string]string) {
+	b.t.Helper()
+	_, err := b.Lambda.TagResource(context.Background(), &lambda.TagResourceInput{Resource: aws.String(b.FunctionARN(function)), Tags: tags})
+	b.check(err, "tagging function %s", function)
+}
+
 // FunctionARN returns the unqualified ARN a function of that name has (or
 // would have) in this builder's account and region.
 func (b *Builder) FunctionARN(name string) string {
