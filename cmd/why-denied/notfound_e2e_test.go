@@ -77,8 +77,16 @@ func TestTargetNotFoundNamesGenerated(t *testing.T) {
 		if r.code == exitBadInput {
 			t.Fatalf("exit 2 for an existing function\n%s", r)
 		}
-		if r.sentOp("ListFunctions") || r.sentOp("ListTags") {
-			t.Errorf("the normal path listed functions: %v", r.ops)
+		// The target's own tags are read on every path (they choose the
+		// form a fix is shown in); listing functions is for a not-found.
+		tags := 0
+		for _, op := range r.ops {
+			if op.Name == "ListTags" {
+				tags++
+			}
+		}
+		if r.sentOp("ListFunctions") || tags > 1 {
+			t.Errorf("the normal path listed functions or read more tags than the target's: %v", r.ops)
 		}
 	})
 }
