@@ -142,3 +142,24 @@ func TestReviewKeysAndUnreadableLayer(t *testing.T) {
 		t.Errorf("unknownLayers %v: the unreadable SCPs decide the outcome when aws:SourceIp is in 10.0.0.0/8", v.UnknownLayers)
 	}
 }
+
+// "Deny unless from 203.0.113.5/32" and no Allow: denied either way, but
+// the kind of deny and the fix turn on aws:SourceIp, which AWS always sends.
+// The verdict calls it a definite explicitDeny (judged with the key absent,
+// not a possible request) and offers only an exemption from the guardrail
+// plus a grant; from the office a grant alone is the whole fix.
+func TestReviewAlwaysSentKeyDecidesDenyKindAndFix(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", reviewFile("deny-unless-office-no-allow.json"), "-o", "json")
+	v := decode(t, r)
+	grantOnly := false
+	for _, f := range v.Findings {
+		for _, fx := range f.Fixes {
+			if !strings.Contains(fx.Description, "exempt") {
+				grantOnly = true
+			}
+		}
+	}
+	if v.Decision == "explicitDeny" && !grantOnly {
+		t.Errorf("definite explicitDeny with only an exemption fix, decided as if aws:SourceIp were absent; a call from 203.0.113.5 is an implicit deny that a grant alone fixes:\n%s", r.stdout)
+	}
+}
