@@ -104,17 +104,13 @@ func (d *diagnosis) evaluate(in *policy.Input) outcome {
 		out.decision = worse(out.decision, l.decision)
 	}
 	out.blockedBy = []policy.Layer{}
-	for _, l := range reportOrder {
+	for _, l := range policy.ReportOrder {
 		if blocked[l] {
 			out.blockedBy = append(out.blockedBy, l)
 		}
 	}
 	return out
 }
-
-// reportOrder is the order layers are reported in.
-var reportOrder = []policy.Layer{policy.LayerSCP, policy.LayerRCP, policy.LayerVPCEndpoint, policy.LayerResource,
-	policy.LayerIdentity, policy.LayerPermissionsBoundary, policy.LayerSessionPolicy}
 
 // worse is the stronger of two decisions: an explicit deny over an implicit
 // one over an allow.

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/why-denied/why-denied/arn"
@@ -144,7 +145,7 @@ func withContext(in *policy.Input, extra map[string]string) *policy.Input {
 	}
 	for k, v := range extra {
 		for old := range ctx {
-			if equalFold(old, k) {
+			if strings.EqualFold(old, k) {
 				delete(ctx, old)
 			}
 		}

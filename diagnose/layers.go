@@ -12,7 +12,7 @@ import (
 // check it blocks, for a call that needs several.
 func (d *diagnosis) layerReports(base, settled *outcome, v *Verdict) []LayerReport {
 	var out []LayerReport
-	for _, layer := range reportOrder {
+	for _, layer := range policy.ReportOrder {
 		if layer == policy.LayerVPCEndpoint && d.messageLayer != layer {
 			continue
 		}

@@ -134,8 +134,6 @@ func lookupFold[V any](m map[string]V, key string) (string, V) {
 	return "", zero
 }
 
-func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
-
 // maxProbes bounds the values tried per key, and maxProbedKeys the keys
 // tried one at a time.
 const (

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/why-denied/why-denied/arn"
 )
@@ -32,8 +33,13 @@ const (
 	LayerVPCEndpoint Layer = "vpcEndpoint"
 )
 
-// layerOrder is the order layers are reported in.
+// layerOrder is the order the engine evaluates and reports its layers in.
 var layerOrder = []Layer{LayerSCP, LayerRCP, LayerResource, LayerIdentity, LayerPermissionsBoundary, LayerSessionPolicy}
+
+// ReportOrder is the order blocking layers are listed in (BlockedBy): the
+// engine's layers, with the VPC endpoint policy, which only a pasted
+// message names, after the organization's.
+var ReportOrder = []Layer{LayerSCP, LayerRCP, LayerVPCEndpoint, LayerResource, LayerIdentity, LayerPermissionsBoundary, LayerSessionPolicy}
 
 // Named is a policy with a name to show in traces.
 type Named struct {
@@ -140,14 +146,7 @@ func (r *Result) Layer(l Layer) *LayerResult {
 }
 
 // Blocks reports whether layer l is among those blocking the request.
-func (r *Result) Blocks(l Layer) bool {
-	for _, b := range r.BlockedBy {
-		if b == l {
-			return true
-		}
-	}
-	return false
-}
+func (r *Result) Blocks(l Layer) bool { return slices.Contains(r.BlockedBy, l) }
 
 // Evaluate decides the request as AWS would, following "Policy evaluation
 // logic" and "Cross-account policy evaluation logic" in the IAM User Guide:
@@ -383,7 +382,7 @@ func Decide(kind PrincipalKind, crossAccount bool, layers []Outcome) (Decision, 
 	}
 
 	blockedBy := []Layer{}
-	for _, l := range append(slicesClone(layerOrder), LayerVPCEndpoint) {
+	for _, l := range ReportOrder {
 		if blocked[l] {
 			blockedBy = append(blockedBy, l)
 		}
@@ -396,8 +395,6 @@ func Decide(kind PrincipalKind, crossAccount bool, layers []Outcome) (Decision, 
 	}
 	return Allowed, blockedBy
 }
-
-func slicesClone(ls []Layer) []Layer { return append([]Layer(nil), ls...) }
 
 // evalLayer evaluates every statement of the layer's policies.
 func evalLayer(layer Layer, policies []Named, ev *evaluation) LayerResult {

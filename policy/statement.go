@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
@@ -417,7 +418,7 @@ func matchPrincipal(st *Statement, chain principalChain) (PrincipalMatch, *Misma
 		return MatchSession, nil
 	}
 	if chain.kind == KindAnonymous {
-		if !p.Wildcard && !slicesContains(p.AWS, "*") {
+		if !p.Wildcard && !slices.Contains(p.AWS, "*") {
 			return MatchSession, nil
 		}
 		return MatchNone, &Mismatch{Element: ElemNotPrincipal, Values: p.values(), Reason: "the caller is listed in NotPrincipal"}
@@ -511,7 +512,7 @@ func (p *Principal) lists(id identity, c principalChain) bool {
 				return true
 			}
 		}
-		return slicesContains(p.AWS, "*")
+		return slices.Contains(p.AWS, "*")
 	}
 	for _, v := range p.AWS {
 		switch {
@@ -546,13 +547,4 @@ func (p *Principal) values() []string {
 		out = append(out, "CanonicalUser:"+v)
 	}
 	return out
-}
-
-func slicesContains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
