@@ -243,3 +243,29 @@ func TestReviewURLFixFormsNamedOnce(t *testing.T) {
 		t.Errorf("the -v hint names one form twice:\n%s", r.stdout)
 	}
 }
+
+// Two identity policies: Id0 grants function F (another function), Id1
+// grants exactly F2, the function called, until 2026-06-01. Called on
+// 2026-12-01, the first screen names Id0's resource mismatch as the
+// closest statement and shows no fix; the expired time window, which is
+// why the call stopped working, appears only under -v.
+func TestReviewClosestStatementIsTheExpiredGrantOfTheFunction(t *testing.T) {
+	f2 := "arn:aws:lambda:us-east-1:111111111111:function:F2"
+	ev := revEvidence(revSession, revRole, "lambda:InvokeFunction", revStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": revFn}}, nil)
+	ev["caller"].(map[string]any)["identityPolicies"] = append(ev["caller"].(map[string]any)["identityPolicies"].([]any),
+		revPolicy("Id1", revStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": f2,
+			"Condition": map[string]any{"DateLessThan": map[string]any{"aws:CurrentTime": "2026-06-01T00:00:00Z"}}}}))
+	ev["request"].(map[string]any)["resource"] = f2
+	ev["request"].(map[string]any)["at"] = "2026-12-01T00:00:00Z"
+	ev["target"].(map[string]any)["arn"] = f2
+	b, _ := json.Marshal(ev)
+	path := filepath.Join(t.TempDir(), "evidence.json")
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runOffline(t, "--from-snapshot", path, "--color", "never")
+	wantExit(t, r, exitDenied)
+	if !strings.Contains(r.stdout, "aws:CurrentTime") {
+		t.Errorf("the first screen does not name the expired time condition of the one statement granting F2:\n%s", r.stdout)
+	}
+}
