@@ -126,6 +126,11 @@ func lookAt(d *Denial, g governor) string {
 	case policy.LayerVPCEndpoint:
 		return "the policy of the VPC endpoint the call went through"
 	}
+	if isAnonymous(d.Caller) {
+		// An unsigned request has no identity policies, boundary or SCPs:
+		// only a resource-based policy granting Principal "*" allows it.
+		return g.policy + ": only a statement granting Principal \"*\" can allow an anonymous request"
+	}
 	return "every layer: the caller's identity policies and permissions boundary, " + g.policy + ", and the SCPs of the caller's account" + inParens(callerAcct)
 }
 

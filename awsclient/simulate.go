@@ -174,21 +174,15 @@ func simulation(results []iamtypes.EvaluationResult, resource string) *evidence.
 	return sim
 }
 
-// contextKeyTypes are the global condition keys whose type is not string.
-// The simulator compares values by the declared type, so an IP address
-// declared as a string would never match an IpAddress condition.
-var contextKeyTypes = map[string]iamtypes.ContextKeyTypeEnum{
-	"aws:currenttime":                iamtypes.ContextKeyTypeEnumDate,
-	"aws:epochtime":                  iamtypes.ContextKeyTypeEnumNumeric,
-	"aws:tokenissuetime":             iamtypes.ContextKeyTypeEnumDate,
-	"aws:multifactorauthage":         iamtypes.ContextKeyTypeEnumNumeric,
-	"aws:multifactorauthpresent":     iamtypes.ContextKeyTypeEnumBoolean,
-	"aws:securetransport":            iamtypes.ContextKeyTypeEnumBoolean,
-	"aws:viaawsservice":              iamtypes.ContextKeyTypeEnumBoolean,
-	"aws:principalisawsservice":      iamtypes.ContextKeyTypeEnumBoolean,
-	"aws:sourceip":                   iamtypes.ContextKeyTypeEnumIp,
-	"aws:vpcsourceip":                iamtypes.ContextKeyTypeEnumIp,
-	"aws:ec2instancesourceprivateip": iamtypes.ContextKeyTypeEnumIp,
+// simulatorTypes declare each key type in ContextEntries. The simulator
+// compares values by the declared type, so an IP address declared as a
+// string would never match an IpAddress condition.
+var simulatorTypes = map[evidence.KeyType]iamtypes.ContextKeyTypeEnum{
+	evidence.KeyString:  iamtypes.ContextKeyTypeEnumString,
+	evidence.KeyDate:    iamtypes.ContextKeyTypeEnumDate,
+	evidence.KeyNumeric: iamtypes.ContextKeyTypeEnumNumeric,
+	evidence.KeyBoolean: iamtypes.ContextKeyTypeEnumBoolean,
+	evidence.KeyIP:      iamtypes.ContextKeyTypeEnumIp,
 }
 
 // contextEntries turns the request context into ContextEntries, sorted by
@@ -198,10 +192,7 @@ func contextEntries(ctx map[string][]string) []iamtypes.ContextEntry {
 	var entries []iamtypes.ContextEntry
 	for _, key := range slices.Sorted(maps.Keys(ctx)) {
 		values := ctx[key]
-		typ, ok := contextKeyTypes[strings.ToLower(key)]
-		if !ok {
-			typ = iamtypes.ContextKeyTypeEnumString
-		}
+		typ := simulatorTypes[evidence.TypeOf(key)]
 		if len(values) != 1 {
 			typ += "List"
 		}

@@ -77,6 +77,20 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	if decision != DecisionUnknown && len(undecidable) == 0 {
 		keys = d.settleKeys(in, decision)
 	}
+	var assumed, assumedNotes map[string]string
+	if len(keys.settledAt) > 0 {
+		// Keys AWS always sends, whose every value gives one decision: the
+		// request is decided (and shown) with one of those values.
+		assumed, assumedNotes = keys.settledAt, keys.settledNote
+		in = withContext(in, assumed)
+		base = d.evaluate(in)
+		decision, blockedBy, settledOutcome = d.decide(in)
+		undecidable = d.settleUndecidable(in, &base, decision)
+		keys = keysSettlement{}
+		if decision != DecisionUnknown && len(undecidable) == 0 {
+			keys = d.settleKeys(in, decision)
+		}
+	}
 	v := &Verdict{
 		Decision:     decision,
 		BlockedBy:    blockedBy,
@@ -114,6 +128,9 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	case len(keys.deciding) > 0:
 		v.Decision, v.BlockedBy = DecisionUnknown, []policy.Layer{}
 		v.DependsOn = keys.deciding
+		if keys.unknownSeen {
+			v.UnknownLayers = d.unknown
+		}
 		for _, k := range keys.deciding {
 			dep := KeyDependence{Key: k, AlwaysSent: alwaysSentKey(k)}
 			if !dep.AlwaysSent {
@@ -132,6 +149,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	// message and the evidence do not say.
 	v.Findings = d.findings(in, &base, v, known, keys)
 	v.Findings = append(v.Findings, undecidableFindings(undecidable, known, v)...)
+	v.Findings = append(v.Findings, assumedFindings(assumed, assumedNotes, decision)...)
 	v.Findings = d.appendVersionFindings(v.Findings, v)
 
 	// 4. Fixes, for a definite deny.
@@ -161,7 +179,8 @@ func newDiagnosis(ev *evidence.Evidence, in *policy.Input, now time.Time, messag
 		d.notRead[policy.LayerSessionPolicy] = "not read: a session's session policies cannot be read back; assumed none"
 	}
 	d.unknown = d.unknownLayers()
-	if message != nil && message.Layer != "" {
+	// A message is the authority only on the call it is about.
+	if message != nil && message.Layer != "" && messageMismatch(ev, messageCaller(message), message.Action, messageResource(message)) == "" {
 		l := message.Layer
 		// SCPs whose documents the tool does not hold (not read, or an
 		// account DescribeOrganization placed in no organization) cannot

@@ -43,9 +43,14 @@ type outcome struct {
 
 func (o *outcome) blocks(l policy.Layer) bool { return slices.Contains(o.blockedBy, l) }
 
-// legFor is the leg a layer is reported from: the first that the layer
-// blocks, else the first.
+// legFor is the leg a layer is reported from: the first in which it
+// denies explicitly, else the first that it blocks, else the first.
 func (o *outcome) legFor(l policy.Layer) *leg {
+	for i := range o.legs {
+		if lo := o.legs[i].outcome(l); lo.Applies && lo.Denies {
+			return &o.legs[i]
+		}
+	}
 	for i := range o.legs {
 		if slices.Contains(o.legs[i].blockedBy, l) {
 			return &o.legs[i]
@@ -92,6 +97,17 @@ func (d *diagnosis) evaluate(in *policy.Input) outcome {
 		}
 		if d.messageLayer != "" && d.messageLeg(i, lin.Request.Action) {
 			d.overlayMessage(&l)
+		}
+		if d.unsignedToIAMURL() {
+			// "AWS_IAM: Lambda uses IAM to authenticate and authorize
+			// requests" (Lambda Developer Guide, "Control access to Lambda
+			// function URLs"): an unsigned request is refused before any
+			// policy could grant it, a Principal "*" statement included.
+			for j := range l.outcomes {
+				if l.outcomes[j].Layer == policy.LayerResource {
+					l.outcomes[j].Applies, l.outcomes[j].Allows, l.outcomes[j].Grant = true, false, policy.MatchNone
+				}
+			}
 		}
 		l.decision, l.blockedBy = policy.Decide(res.Kind, res.CrossAccount, l.outcomes)
 		for _, b := range l.blockedBy {
@@ -142,4 +158,11 @@ func (d *diagnosis) overlayMessage(l *leg) {
 		l.outcomes = append(l.outcomes, o)
 	}
 	l.sources[d.messageLayer] = SourceMessage
+}
+
+// unsignedToIAMURL reports an anonymous call to a function URL whose auth
+// type is AWS_IAM: it accepts only requests signed with AWS credentials.
+func (d *diagnosis) unsignedToIAMURL() bool {
+	return policy.PrincipalKindOf(d.ev.Request.Caller) == policy.KindAnonymous && isURLCall(d.ev.Request.Action) &&
+		strings.EqualFold(d.ev.Target.FunctionURLAuthType, "AWS_IAM")
 }

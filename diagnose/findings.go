@@ -173,6 +173,8 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 		return f
 	}
 	switch {
+	case rep.Layer == policy.LayerResource && d.unsignedToIAMURL():
+		f.Message = "the function URL's auth type is AWS_IAM: it accepts only requests signed with AWS credentials (SigV4), so an anonymous request is refused whatever the resource-based policy says; sign the request with credentials the policies allow, or, if the URL is meant to be public, set its auth type to NONE (aws lambda update-function-url-config --auth-type NONE) and grant Principal \"*\""
 	case rep.Layer == policy.LayerResource && v.Caller.Kind == policy.KindAnonymous:
 		f.Message = fmt.Sprintf("no statement of the %s allows an anonymous caller (Principal \"*\") to call %s", name, action)
 	case rep.Layer == policy.LayerResource && v.CrossAccount:

@@ -165,6 +165,11 @@ func (f *fixer) candidates() []candidate {
 				}
 			}
 		}
+		if f.deniedUnseen(l) {
+			// A Deny only the simulator saw: no change the tool can check
+			// would lift it.
+			return nil
+		}
 		opts := grants
 		if f.layerDenies(l) {
 			ex, ok := f.denyExceptions(l)
@@ -204,6 +209,19 @@ func (f *fixer) conditionsOnly(l policy.Layer) bool {
 				continue
 			}
 			if !slices.ContainsFunc(st.Failures, func(m policy.Mismatch) bool { return m.Element != policy.ElemCondition }) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deniedUnseen reports whether layer l denies explicitly by what the
+// simulator or a message says, in no statement the tool read.
+func (f *fixer) deniedUnseen(l policy.Layer) bool {
+	for _, lg := range f.base.legs {
+		if o := lg.outcome(l); o.Applies && o.Denies {
+			if lr := lg.res.Layer(l); lr == nil || !lr.Denies {
 				return true
 			}
 		}
@@ -288,10 +306,20 @@ func (f *fixer) verify(c *candidate, unfixable []policy.Layer) bool {
 	if err != nil {
 		return false
 	}
-	// The fixed evidence has no simulator answer: the change is the
-	// tool's, not AWS's.
+	// The simulator's answer still holds for a change to layers it does
+	// not cover (the resource policy, a session policy); a change to the
+	// identity side, the boundary or an SCP is the tool's to judge, and
+	// then the identity and boundary policies the tool could not read are
+	// unknown again, unless the simulator found no Deny in them.
 	check := *f.d
-	check.ev, check.sim = fixedEv, nil
+	check.ev = fixedEv
+	if slices.ContainsFunc(c.changes, func(ch evidence.Change) bool { return simulatedLayer(ch.Layer) }) {
+		check.sim = nil
+		check.unknown = check.unknownLayers()
+		if sim := f.d.ev.Simulation; sim != nil && sim.Decision != string(policy.ExplicitDeny) {
+			check.unknown = slices.DeleteFunc(check.unknown, func(l policy.Layer) bool { return l == policy.LayerIdentity })
+		}
+	}
 	if decision, _, _ := check.decide(after); decision != policy.Allowed {
 		return false
 	}
@@ -440,6 +468,10 @@ func (f *fixer) resourceGrant(actions []string) (candidate, bool) {
 	service := kind == policy.KindService
 	who := req.Principal
 	switch {
+	case kind == policy.KindAnonymous && f.d.unsignedToIAMURL():
+		// No grant lets an unsigned request through an AWS_IAM URL; a
+		// public grant there would open it to every signed caller.
+		return candidate{}, false
 	case kind == policy.KindAnonymous:
 		who = "*"
 	case !service && ev.Caller.ARN != "":
@@ -503,7 +535,7 @@ func (f *fixer) resourceGrant(actions []string) (candidate, bool) {
 	desc := fmt.Sprintf("allow %s to call %s in the function's resource policy", who, strings.Join(actions, " and "))
 	if who == "*" {
 		desc = fmt.Sprintf("allow anyone (Principal \"*\") to call %s through the function URL in the function's resource policy", strings.Join(actions, " and "))
-		c.caveats = append(c.caveats, "with auth type NONE the function URL is public: this is what makes it callable without credentials")
+		c.caveats = append(c.caveats, "the function URL's auth type is NONE: this grant is what makes it callable by anyone, without credentials")
 	}
 	if qual != "" {
 		desc += " for qualifier " + qual + " (a function's resource policy applies only to the qualifier it was added for)"

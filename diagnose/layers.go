@@ -115,6 +115,12 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 		// other levels are not why; the near misses of that level are.
 		matched = nil
 	}
+	if len(matched) == 0 && o.Denies {
+		// Only the simulator saw this Deny (in a policy the tool could not
+		// read): there is no statement of the tool's to show, and the
+		// closest Allows are not why it is denied.
+		return rep
+	}
 	if len(matched) > 0 {
 		if len(matched) > maxListed {
 			rep.MoreStatements = len(matched) - maxListed
@@ -123,7 +129,7 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 		for _, st := range matched {
 			r := statementReport(st, StatusMatched, req)
 			if st.Effect == policy.Deny {
-				r.Reasons = whyMatched(statementOf(l.in, st), st, req)
+				r.Reasons = whyMatched(statementOf(l.in, st), st, req, l.in.PermissionsBoundary != nil)
 			}
 			rep.Statements = append(rep.Statements, d.nameOrgStatement(r, st))
 		}
@@ -216,11 +222,17 @@ func closest(sts []policy.StatementTrace, n int) []policy.StatementTrace {
 			cands = append(cands, st)
 		}
 	}
+	// A statement about the call's action comes first, then one about its
+	// resource: a grant of exactly this function that fails on a condition
+	// (an expired time window) is closer than a grant of another function.
 	score := func(st policy.StatementTrace) int {
 		s := len(st.Failures) * 10
 		for _, f := range st.Failures {
-			if f.Element == policy.ElemAction || f.Element == policy.ElemNotAction {
+			switch f.Element {
+			case policy.ElemAction, policy.ElemNotAction:
 				s += 100
+			case policy.ElemResource, policy.ElemNotResource, policy.ElemPrincipal, policy.ElemNotPrincipal:
+				s += 20
 			}
 		}
 		return s

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/policy"
@@ -21,12 +22,7 @@ func (d *diagnosis) messageFindings(v *Verdict) []Finding {
 		return nil
 	}
 	var out []Finding
-	// What the message redacted cannot be compared.
-	caller, resource := m.Caller, m.Resource
-	if m.Redacted {
-		caller, resource = "", ""
-	}
-	if mismatch := messageMismatch(d.ev, caller, m.Action, resource); mismatch != "" {
+	if mismatch := messageMismatch(d.ev, messageCaller(m), m.Action, messageResource(m)); mismatch != "" {
 		out = append(out, Finding{Kind: KindMessageMismatch, Severity: SeverityWarning,
 			Message: mismatch + ": the verdict is about the evidence file's call, not the message's"})
 	}
@@ -109,4 +105,20 @@ func SameCaller(caller string, ev *evidence.Evidence) bool {
 	s, _ := arn.Parse(caller)
 	r, _ := arn.Parse(ev.Caller.ARN)
 	return s.Account == r.Account && role == name
+}
+
+// messageCaller and messageResource are what a message says of the call,
+// "" where it redacted them: those cannot be compared.
+func messageCaller(m *accessdenied.Denial) string {
+	if m.Redacted {
+		return ""
+	}
+	return m.Caller
+}
+
+func messageResource(m *accessdenied.Denial) string {
+	if m.Redacted {
+		return ""
+	}
+	return m.Resource
 }

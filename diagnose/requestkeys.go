@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 	"net/netip"
 	"slices"
@@ -142,56 +143,90 @@ const (
 )
 
 // probeValues turns the values a policy compares a key with into request
-// values on each side of every comparison: an address inside each range
-// (the address itself for a /32 or /128) and one outside all; a number or a
-// date just below, at and just above each bound; each literal (its
-// wildcards filled in); and a value that meets none.
-func probeValues(k *requestKey) []string {
+// values on each side of every comparison, of the key's type: an address
+// inside each range (the address itself for a /32 or /128) and addresses
+// outside; true and false; a number or a date at, just below and just
+// above each bound; each literal (its wildcards filled in) and a string
+// that meets none. A policy variable in a value (${aws:PrincipalTag/team})
+// is read from the request context, as AWS substitutes it.
+func probeValues(k *requestKey, ctx policy.Context) []string {
 	var out []string
 	add := func(v string) {
 		if !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
+	typ := evidence.TypeOf(k.name)
+	if typ == evidence.KeyBoolean {
+		return []string{"true", "false"}
+	}
 	for _, v := range k.values {
-		if strings.Contains(v, "${") {
+		v, ok := substitute(v, ctx)
+		if !ok {
 			continue
 		}
-		if p, err := netip.ParsePrefix(v); err == nil {
-			a := p.Masked().Addr()
-			if p.Bits() < a.BitLen() {
-				a = a.Next()
+		switch typ {
+		case evidence.KeyIP:
+			if p, err := netip.ParsePrefix(v); err == nil {
+				a := p.Masked().Addr()
+				if p.Bits() < a.BitLen() {
+					a = a.Next()
+				}
+				add(a.String())
+			} else if a, err := netip.ParseAddr(v); err == nil {
+				add(a.String())
 			}
-			add(a.String())
 			continue
-		}
-		if a, err := netip.ParseAddr(v); err == nil {
-			add(a.String())
+		case evidence.KeyDate:
+			if t, err := time.Parse(time.RFC3339, v); err == nil {
+				add(v)
+				add(t.Add(-time.Second).UTC().Format(time.RFC3339))
+				add(t.Add(time.Second).UTC().Format(time.RFC3339))
+			}
+			continue
+		case evidence.KeyNumeric:
+			if n, ok := new(big.Float).SetString(v); ok && len(v) <= 40 {
+				one := big.NewFloat(1)
+				add(v)
+				add(new(big.Float).Sub(n, one).Text('f', -1))
+				add(new(big.Float).Add(n, one).Text('f', -1))
+			}
 			continue
 		}
 		// The value itself first: keys that decide only together are tried
 		// at their i-th values at once, so the i-th are each key's literal.
-		if t, err := time.Parse(time.RFC3339, v); err == nil {
-			add(v)
-			add(t.Add(-time.Second).UTC().Format(time.RFC3339))
-			add(t.Add(time.Second).UTC().Format(time.RFC3339))
-			continue
-		}
-		if n, ok := new(big.Float).SetString(v); ok && len(v) <= 40 {
-			one := big.NewFloat(1)
-			add(v)
-			add(new(big.Float).Sub(n, one).Text('f', -1))
-			add(new(big.Float).Add(n, one).Text('f', -1))
-			continue
-		}
 		add(strings.NewReplacer("*", "x", "?", "x").Replace(v))
 	}
-	add("why-denied-other-value")
-	add("198.51.100.7")
+	switch typ {
+	case evidence.KeyIP:
+		add("198.51.100.7")
+		add("2001:db8::7")
+	case evidence.KeyString:
+		add("why-denied-other-value")
+	}
 	if len(out) > maxProbes {
 		out = append(out[:maxProbes-2], out[len(out)-2:]...)
 	}
 	return out
+}
+
+// substitute replaces the policy variables in v with their values in the
+// request; false when one has none (or several).
+func substitute(v string, ctx policy.Context) (string, bool) {
+	for strings.Contains(v, "${") {
+		i := strings.Index(v, "${")
+		j := strings.IndexByte(v[i:], '}')
+		if j < 0 {
+			return "", false
+		}
+		key := v[i+2 : i+j]
+		vals, ok := ctx.Lookup(key)
+		if !ok || len(vals) != 1 {
+			return "", false
+		}
+		v = v[:i] + vals[0] + v[i+j+1:]
+	}
+	return v, true
 }
 
 // keysSettlement is what trying the request-time keys found.
@@ -200,6 +235,21 @@ type keysSettlement struct {
 	deciding []string
 	// outcomes says, in words, what each value tried gave.
 	outcomes []string
+	// unknownSeen: some value tried left the decision unknown (an
+	// unreadable layer decides then).
+	unknownSeen bool
+	// settledAt holds, for keys AWS sends in every request whose every
+	// value gives one decision other than the one judged without the key,
+	// a value standing for all of them: the request is decided with it;
+	// settledNote says what the other values give, where they differ.
+	settledAt, settledNote map[string]string
+}
+
+func (s *keysSettlement) settle(key, value, note string) {
+	if s.settledAt == nil {
+		s.settledAt, s.settledNote = map[string]string{}, map[string]string{}
+	}
+	s.settledAt[key], s.settledNote[key] = value, note
 }
 
 // settleKeys tries values for every request-time key the tool does not know
@@ -230,16 +280,46 @@ func (d *diagnosis) settleKeys(in *policy.Input, decision policy.Decision) keysS
 			break
 		}
 		flips := false
-		for _, val := range probeValues(keys[k]) {
+		var seen []policy.Decision
+		var outcomes []string
+		weakest := ""
+		vals := probeValues(keys[k], in.Request.Context)
+		for _, val := range vals {
 			r, _, _ := d.decide(withContext(in, map[string]string{k: val}))
+			if !slices.Contains(seen, r) {
+				seen = append(seen, r)
+			}
+			if r == policy.ImplicitDeny && weakest == "" {
+				weakest = val
+			}
+			s.unknownSeen = s.unknownSeen || r == DecisionUnknown
 			if differs(r) {
 				flips = true
-				s.outcomes = append(s.outcomes, fmt.Sprintf("%s with %s = %s", r, k, val))
+				outcomes = append(outcomes, fmt.Sprintf("%s with %s = %s", r, k, val))
 			}
+		}
+		onlyDenies := !slices.Contains(seen, policy.Allowed) && !slices.Contains(seen, DecisionUnknown)
+		switch {
+		case alwaysSentKey(k) && len(seen) == 1 && seen[0] != decision && onlyDenies || alwaysSentKey(k) && len(seen) == 1 && seen[0] == policy.Allowed && decision != policy.Allowed:
+			// AWS sends the key in every request, and every value of it
+			// gives the same decision: absent, as judged so far, is no
+			// request AWS sees.
+			s.settle(k, vals[0], "")
+			continue
+		case alwaysSentKey(k) && onlyDenies && len(seen) > 1 && weakest != "":
+			// Denied whatever the value, explicitly for some: shown for a
+			// value where nothing but a missing Allow denies, which the
+			// narrowest fix lifts; the others are said.
+			s.settle(k, weakest, fmt.Sprintf("; from other values an explicit Deny applies too (%s)", strings.Join(outcomes, "; ")))
+			continue
 		}
 		if flips {
 			s.deciding = append(s.deciding, k)
+			s.outcomes = append(s.outcomes, outcomes...)
 		}
+	}
+	if len(s.settledAt) > 0 {
+		return s
 	}
 	if len(s.deciding) == 0 {
 		// Keys may decide only together (SourceArn and SourceAccount of one
@@ -248,7 +328,7 @@ func (d *diagnosis) settleKeys(in *policy.Input, decision policy.Decision) keysS
 			extra := map[string]string{}
 			var set []string
 			for _, k := range names {
-				vals := probeValues(keys[k])
+				vals := probeValues(keys[k], in.Request.Context)
 				extra[k] = vals[min(i, len(vals)-1)]
 				set = append(set, k+" = "+extra[k])
 			}
@@ -269,3 +349,17 @@ func (d *diagnosis) settleKeys(in *policy.Input, decision policy.Decision) keysS
 
 // alwaysSentKey reports whether AWS sends key in every direct request.
 func alwaysSentKey(key string) bool { return alwaysSent[strings.ToLower(key)] }
+
+// assumedFindings say which request-time keys the verdict was decided with
+// a stand-in value for, and why that is exact.
+func assumedFindings(assumed, notes map[string]string, decision policy.Decision) []Finding {
+	var out []Finding
+	for _, k := range slices.Sorted(maps.Keys(assumed)) {
+		msg := fmt.Sprintf("%s is in every request, and every value of it gives %s: the verdict is shown for %s = %s", k, decision, k, assumed[k])
+		if notes[k] != "" {
+			msg = fmt.Sprintf("%s is in every request, and every value of it is denied: the verdict is shown for %s = %s, where only a missing Allow denies%s", k, k, assumed[k], notes[k])
+		}
+		out = append(out, Finding{Kind: KindDependsOnContext, Severity: SeverityInfo, Message: msg})
+	}
+	return out
+}

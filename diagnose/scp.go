@@ -144,7 +144,7 @@ func (d *diagnosis) messageSCPWords(in *policy.Input) string {
 		lr := policy.Evaluate(&scp).Layer(policy.LayerSCP)
 		for _, st := range lr.Statements {
 			if st.Matched && st.Effect == policy.Deny {
-				reasons := whyMatched(statementOf(&scp, st), st, &in.Request)
+				reasons := whyMatched(statementOf(&scp, st), st, &in.Request, false)
 				msg := fmt.Sprintf(": the message names the SCP %q (%s, %s), whose statement %s denies %s", p.Name, p.ID, p.ARN,
 					StatementReport{Statement: st.Statement, Sid: st.Sid}.Label(), in.Request.Action)
 				if len(reasons) > 0 {

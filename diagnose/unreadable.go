@@ -29,7 +29,7 @@ func (d *diagnosis) unknownLayers() []policy.Layer {
 	}
 	for _, u := range d.ev.Unreadable {
 		switch {
-		case d.sim != nil && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
+		case d.simCoversIdentity() && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
 		case u.Layer == policy.LayerSCP && d.sim != nil && d.sim.AllowedByOrganizations != nil:
 			// The simulator read the SCPs the tool could not: its
 			// OrganizationsDecisionDetail is the answer.
@@ -43,6 +43,14 @@ func (d *diagnosis) unknownLayers() []policy.Layer {
 		add(policy.LayerSessionPolicy)
 	}
 	return out
+}
+
+// simCoversIdentity reports whether the simulator's answer stands for the
+// identity side of every check of the call: it was asked about the
+// request's action only, so not for the lambda:InvokeFunction check of a
+// function URL call.
+func (d *diagnosis) simCoversIdentity() bool {
+	return d.sim != nil && !isURLCall(d.ev.Request.Action)
 }
 
 // decide is the decision on a variant of the call, with the unreadable
@@ -75,7 +83,7 @@ func (d *diagnosis) unreadableFindings() []Finding {
 	for _, u := range d.ev.Unreadable {
 		msg := fmt.Sprintf("could not read %s: %s", u.What, needs(u.Action))
 		switch {
-		case d.sim != nil && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
+		case d.simCoversIdentity() && (u.Layer == policy.LayerIdentity || u.Layer == policy.LayerPermissionsBoundary):
 			msg += " (AWS's policy simulator answered for this layer, so the verdict does not depend on it)"
 		case u.Layer == policy.LayerSCP && d.sim != nil && d.sim.AllowedByOrganizations != nil:
 			msg += " (AWS's policy simulator answered for the SCPs as a whole, so the verdict follows it, but it names no policy or statement)"

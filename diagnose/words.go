@@ -220,7 +220,7 @@ func list(v []string) string {
 
 // whyMatched says why a statement (a Deny, typically) applies to the
 // request: which action, resource, principal and conditions matched.
-func whyMatched(s *policy.Statement, tr policy.StatementTrace, req *policy.Request) []string {
+func whyMatched(s *policy.Statement, tr policy.StatementTrace, req *policy.Request, hasBoundary bool) []string {
 	if s == nil {
 		return nil
 	}
@@ -237,7 +237,12 @@ func whyMatched(s *policy.Statement, tr policy.StatementTrace, req *policy.Reque
 	default:
 		out = append(out, fmt.Sprintf("Resource %s covers %s", list(s.Resources), req.Resource))
 	}
-	if tr.Principal != policy.MatchNone && s.Principal != nil {
+	switch {
+	case s.Principal != nil && s.NotPrincipal && hasBoundary && s.Effect == policy.Deny:
+		out = append(out, "the caller has a permissions boundary, and a Deny with NotPrincipal \"will always deny any IAM principal that has a permissions boundary policy attached, regardless of the values specified in the NotPrincipal element\" (IAM User Guide, NotPrincipal)")
+	case s.Principal != nil && s.NotPrincipal:
+		out = append(out, "NotPrincipal does not list every identity of the caller: to be excluded, a role session must be listed with its account, its role and the session ARN (IAM User Guide, NotPrincipal)")
+	case tr.Principal != policy.MatchNone && s.Principal != nil:
 		out = append(out, fmt.Sprintf("the principal element covers the caller (as its %s)", tr.Principal))
 	}
 	for _, c := range tr.Conditions {

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/diagnose"
@@ -199,7 +200,7 @@ func moreLine(fix *diagnose.Fix, shown form, total int) string {
 func otherTemplateForms(cfn string, shown form) []string {
 	var out []string
 	for _, s := range templateSections(cfn) {
-		if s.name != shown.name || s.where != shown.where {
+		if (s.name != shown.name || s.where != shown.where) && !slices.Contains(out, s.name) {
 			out = append(out, s.name)
 		}
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/why-denied/why-denied/accessdenied"
 	"github.com/why-denied/why-denied/diagnose"
 	"github.com/why-denied/why-denied/evidence"
+	"github.com/why-denied/why-denied/policy"
 )
 
 // boxWidth is the narrowest terminal the layers are drawn in a box for;
@@ -321,7 +322,7 @@ func (p *printer) changes(prefix string, changes []evidence.Change) {
 		case evidence.SetDefaultVersion:
 			p.line(fmt.Sprintf("%smake version %s of %s the default, which reads:", prefix, Escape(c.VersionID), Escape(c.PolicyARN)))
 		default:
-			p.line(fmt.Sprintf("%sadd to %s policy %s:", prefix, c.Layer, c.Policy))
+			p.line(prefix + "add to " + changedPolicy(c) + ":")
 		}
 		p.line(indent(prefix+"  ", string(c.Document)))
 	}
@@ -359,4 +360,17 @@ func (o Options) Meaning(w io.Writer, m *accessdenied.Meaning) error {
 		}
 	}
 	return p.err
+}
+
+// changedPolicy names the policy a change adds to, in words.
+func changedPolicy(c evidence.Change) string {
+	switch c.Layer {
+	case policy.LayerSessionPolicy:
+		return "the session policy"
+	case policy.LayerResource:
+		return "the function's resource-based policy"
+	case policy.LayerPermissionsBoundary:
+		return "the permissions boundary " + Escape(c.Policy)
+	}
+	return fmt.Sprintf("%s policy %s", c.Layer, Escape(c.Policy))
 }

@@ -251,6 +251,11 @@ func contextValues(pairs []string, sourceArn, sourceAccount string) (evidence.Co
 	spelling := map[string]string{} // lower-case key -> the first spelling given
 	from := map[string]string{}     // lower-case key -> the flag that gave it
 	add := func(flag, k, v string) error {
+		if t := evidence.TypeOf(k); !t.ValidValue(v) {
+			// A request carries an address, a boolean, a number or a date
+			// there: anything else is no request AWS sees.
+			return usagef("%s %s=%s: %s holds a value of type %s in a request, and %q is not one", flag, k, v, k, t, v)
+		}
 		lk := strings.ToLower(k)
 		first, seen := spelling[lk]
 		switch {
