@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
+	"github.com/why-denied/why-denied/evidence"
 	"github.com/why-denied/why-denied/fixtext"
 	"github.com/why-denied/why-denied/policy"
 )
@@ -286,6 +287,11 @@ func (d *diagnosis) qualifiedCallWarning(in *policy.Input, base *outcome, v *Ver
 	}
 	unq, qual, ok := arn.Function(in.Request.Resource)
 	if !ok || qual != "" {
+		return nil
+	}
+	// The simulator was asked about this call only: where identity
+	// policies are unreadable, a qualified call cannot be judged here.
+	if slices.ContainsFunc(d.ev.Unreadable, func(u evidence.Unreadable) bool { return u.Layer == policy.LayerIdentity }) {
 		return nil
 	}
 	for _, q := range probeQualifiers {
