@@ -157,3 +157,17 @@ func TestReviewDDateLessThanReasonWording(t *testing.T) {
 		t.Errorf("reason says the policy wants the value the request has: %q", v.Findings[0].Message)
 	}
 }
+
+// README, "Explaining a pasted AccessDenied message": with --from-snapshot
+// "it warns when the evidence file is about another caller, action or
+// resource than the message". A message with its account redacted (`***`)
+// about role Other and function G, against evidence about R/sess and F:
+// redaction hides the account only, yet no warning is printed (the same
+// message with the account in it warns about G).
+func TestReviewDRedactedMessageAboutAnotherCallWarns(t *testing.T) {
+	msg := "User: arn:aws:sts::***:assumed-role/Other/x is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:***:function:G because no identity-based policy allows the lambda:InvokeFunction action"
+	r := runOffline(t, "explain", "--from-snapshot", reviewD("identity-qualified-only.json"), "-o", "json", msg)
+	if !strings.Contains(r.stderr, "warning:") || !strings.Contains(r.stderr, "function:G") {
+		t.Errorf("no warning that the redacted message is about function G and role Other, the evidence about F and R; stderr %q", r.stderr)
+	}
+}
