@@ -114,16 +114,10 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 		}
 		o.Caller, o.Target, o.Action = d.Caller, d.Resource, d.Action
 		o.messageSCP = d.PolicyARN
-		// A CloudTrail record shows the request's context and its time:
-		// the diagnosis is of that request, not of one made now.
+		// A CloudTrail record shows the request's context: read with it.
 		o.ctx = evidence.ContextValues{}
 		for k, v := range d.Context {
 			o.ctx[k] = v
-		}
-		if d.EventTime != "" {
-			if at, err := time.Parse(time.RFC3339, d.EventTime); err == nil {
-				o.at = &at
-			}
 		}
 		if a, ok := arn.Parse(d.Resource); ok && o.Region == "" {
 			// The message names the function's region: read it there,
@@ -132,6 +126,15 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 		}
 		if ev, err = o.evidence(ctx); err != nil {
 			return o.accountUnreadable(d, err)
+		}
+	}
+	// A CloudTrail record's time is the moment its request was made: the
+	// diagnosis is of that request, not of one made now, whether the
+	// account is read or an evidence file is (whose call the message's
+	// context and time then complete: see diagnose.Options.Message).
+	if d.EventTime != "" && o.at == nil {
+		if at, err := time.Parse(time.RFC3339, d.EventTime); err == nil {
+			o.at = &at
 		}
 	}
 	opts := o.options()
