@@ -66,6 +66,16 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 	if err != nil {
 		return nil, err
 	}
+	if m := opts.Message; m != nil {
+		// A CloudTrail record says what the request carried (its source
+		// address, endpoint, MFA): keys the evidence does not hold are
+		// taken from it, as the request had them.
+		for k, vals := range m.Context {
+			if _, ok := in.Request.Context.Lookup(k); !ok && len(vals) > 0 {
+				in.Request.Context[k] = slices.Clone(vals)
+			}
+		}
+	}
 	d := newDiagnosis(ev, in, now, opts.Message)
 	d.docs = docs
 
@@ -165,7 +175,7 @@ func Diagnose(ev *evidence.Evidence, opts Options) (*Verdict, error) {
 func newDiagnosis(ev *evidence.Evidence, in *policy.Input, now time.Time, message *accessdenied.Denial) *diagnosis {
 	d := &diagnosis{ev: ev, now: now, message: message, notRead: map[policy.Layer]string{}}
 	if sim := ev.Simulation; sim != nil {
-		if ok, why := simulationSettles(sim, in, evidence.AbsentKeys(ev)); ok {
+		if ok, why := simulationSettles(sim, in, evidence.AbsentKeys(ev), unknownPrefixes(ev)); ok {
 			d.sim = sim
 		} else {
 			d.simNote = why

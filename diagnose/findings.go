@@ -99,19 +99,25 @@ func (d *diagnosis) keysFinding(in *policy.Input, known policy.Decision, keys ke
 		outcomes = outcomes[:3]
 	}
 	msg := fmt.Sprintf("the verdict turns on %s, which the tool cannot know: %s; pass the real value with %s",
-		keyList(keys.deciding), strings.Join(outcomes, "; "), keysFlag(in))
+		keyList(keys.deciding), strings.Join(outcomes, "; "), d.keysFlag(in))
 	if !slices.ContainsFunc(keys.deciding, alwaysSentKey) {
 		msg = fmt.Sprintf("the verdict turns on %s: %s when absent, but %s; pass the real value with %s",
-			keyList(keys.deciding), known, strings.Join(outcomes, "; "), keysFlag(in))
+			keyList(keys.deciding), known, strings.Join(outcomes, "; "), d.keysFlag(in))
 	}
 	return Finding{Kind: KindDependsOnContext, Severity: SeverityWarning, Message: msg}
 }
 
-func keysFlag(in *policy.Input) string {
+// keysFlag says how to give the tool a request-time key: explain takes
+// none (the message names the call), the main command takes --context.
+func (d *diagnosis) keysFlag(in *policy.Input) string {
+	how := "--context KEY=VALUE"
 	if in.Request.Kind() == policy.KindService {
-		return "--source-arn and --source-account (or --context KEY=VALUE)"
+		how = "--source-arn and --source-account (or --context KEY=VALUE)"
 	}
-	return "--context KEY=VALUE"
+	if d.message != nil {
+		how = "the main command's " + how + " (why-denied CALLER TARGET " + how + ")"
+	}
+	return how
 }
 
 // rcpServices are the services whose resources RCPs restrict (AWS

@@ -52,6 +52,12 @@ func (d *diagnosis) proposeFixes(in *policy.Input, base *outcome, v *Verdict) {
 			unfixable = append(unfixable, l)
 		}
 	}
+	if len(unfixable) > 0 {
+		// A block the tool's own evaluation does not see cannot be lifted
+		// by a change the tool could check: the verdict names whose word
+		// it is (the simulator's, a pasted message's) instead.
+		return
+	}
 	fx := fixer{d: d, in: in, base: base, v: v}
 	var shown [][]string
 	for _, c := range fx.candidates() {
@@ -146,6 +152,12 @@ func (f *fixer) candidates() []candidate {
 			}
 			grants = append(grants, f.versionGrants(l)...)
 		case policy.LayerResource:
+			// A service's grant carries the request's own source; any other
+			// grant without the conditions a statement set (an
+			// organization, an address range) would drop them.
+			if f.in.Request.Kind() != policy.KindService && f.conditionsOnly(l) {
+				break
+			}
 			if c, ok := f.resourceGrant(actions); ok {
 				grants = append(grants, c)
 			}

@@ -90,7 +90,9 @@ func buildInput(ev *evidence.Evidence, now time.Time, docs documents) (*policy.I
 		in.Resource = &n
 	}
 	if org := ev.Organization; org != nil {
-		in.ManagementAccount = org.ManagementAccount
+		// "SCPs don't affect users or roles in the management account":
+		// known by the flag, or by the account the organization names.
+		in.ManagementAccount = org.ManagementAccount || (org.ManagementAccountID != "" && org.ManagementAccountID == in.Request.PrincipalAccount())
 		var err error
 		if in.SCPs, err = parseLevels("SCP", org.SCPs, docs, org); err != nil {
 			return nil, err

@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"fmt"
 	"slices"
 
 	"github.com/why-denied/why-denied/policy"
@@ -114,6 +115,13 @@ func (d *diagnosis) layerReport(l *leg, layer policy.Layer, v *Verdict, severalL
 		// A level without an Allow blocks: the Allows that matched at the
 		// other levels are not why; the near misses of that level are.
 		matched = nil
+	}
+	if len(matched) > 0 && !o.Allows && !o.Denies {
+		// The engine found an Allow the simulator's answer overrules: the
+		// evidence may be stale; the row must not say it allows.
+		st := statementReport(matched[0], StatusMatched, req)
+		rep.Note = joinNote(rep.Note, fmt.Sprintf("the simulator answered that nothing allows this call, though the evidence's %q statement %s does: the evidence may be older than the account's policies", st.Policy, st.Label()))
+		return rep
 	}
 	if len(matched) == 0 && o.Denies {
 		// Only the simulator saw this Deny (in a policy the tool could not

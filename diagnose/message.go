@@ -70,7 +70,14 @@ func messageMismatch(ev *evidence.Evidence, caller, action, resource string) str
 		inMessage = append(inMessage, what+" "+message)
 		inEvidence = append(inEvidence, what+" "+evidence)
 	}
-	if caller != "" && !ev.Redacted && !arn.Masked(caller) && !SameCaller(caller, ev) {
+	switch {
+	case caller == "" || ev.Redacted:
+	case arn.Masked(caller):
+		// Only the account is hidden: the names still tell.
+		if !sameBeyondAccount(caller, ev.Request.Caller) && (ev.Caller.ARN == "" || !sameRoleName(caller, ev.Caller.ARN)) {
+			differs("caller", caller, ev.Request.Caller)
+		}
+	case !SameCaller(caller, ev):
 		differs("caller", caller, ev.Request.Caller)
 	}
 	// Action names are case-insensitive (IAM User Guide, "IAM JSON policy
@@ -79,7 +86,13 @@ func messageMismatch(ev *evidence.Evidence, caller, action, resource string) str
 		differs("action", action, ev.Request.Action)
 	}
 	cutOff := arn.CutOff(resource) && strings.HasPrefix(ev.Request.Resource, resource)
-	if resource != "" && !ev.Redacted && !arn.Masked(resource) && resource != ev.Request.Resource && !cutOff {
+	switch {
+	case resource == "" || ev.Redacted || cutOff || resource == ev.Request.Resource:
+	case arn.Masked(resource):
+		if !sameBeyondAccount(resource, ev.Request.Resource) {
+			differs("resource", resource, ev.Request.Resource)
+		}
+	default:
 		differs("resource", resource, ev.Request.Resource)
 	}
 	if len(inMessage) == 0 {
@@ -108,17 +121,36 @@ func SameCaller(caller string, ev *evidence.Evidence) bool {
 }
 
 // messageCaller and messageResource are what a message says of the call,
-// "" where it redacted them: those cannot be compared.
+// "" where a placeholder stands for the whole ARN: that cannot be compared.
+// An ARN whose account alone is masked is kept: its names still tell.
 func messageCaller(m *accessdenied.Denial) string {
-	if m.Redacted {
+	if _, ok := arn.Parse(m.Caller); !ok && m.Redacted {
 		return ""
 	}
 	return m.Caller
 }
 
 func messageResource(m *accessdenied.Denial) string {
-	if m.Redacted {
+	if _, ok := arn.Parse(m.Resource); !ok && m.Redacted {
 		return ""
 	}
 	return m.Resource
+}
+
+// sameBeyondAccount reports whether two ARNs agree in every field but the
+// account (which a message may mask), or whether one cannot be read.
+func sameBeyondAccount(masked, full string) bool {
+	a, ok1 := arn.Parse(masked)
+	b, ok2 := arn.Parse(full)
+	if !ok1 || !ok2 || strings.ContainsAny(a.Resource, "*<>{}[]") || strings.Contains(a.Resource, "...") {
+		return true
+	}
+	return a.Service == b.Service && a.Resource == b.Resource
+}
+
+// sameRoleName reports whether a session names the role of a role ARN.
+func sameRoleName(session, roleARN string) bool {
+	role, ok := arn.SessionRole(session)
+	_, name, ok2 := arn.Entity(roleARN)
+	return ok && ok2 && role == name
 }

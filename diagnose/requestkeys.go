@@ -56,7 +56,7 @@ type requestKey struct {
 // the request context lacks, by name. absent are keys the evidence proves
 // absent (the organization keys of an account in no organization): known,
 // though not in the context.
-func dependentKeys(in *policy.Input, absent []string) map[string]*requestKey {
+func dependentKeys(in *policy.Input, absent, unknownPrefixes []string) map[string]*requestKey {
 	unknown := func(key string) bool {
 		if _, ok := in.Request.Context.Lookup(key); ok {
 			return false
@@ -75,7 +75,7 @@ func dependentKeys(in *policy.Input, absent []string) map[string]*requestKey {
 		if in.Request.Kind() == policy.KindService && sourceKeys[strings.ToLower(key)] {
 			return true
 		}
-		for _, p := range requestOnlyPrefixes {
+		for _, p := range append(requestOnlyPrefixes, unknownPrefixes...) {
 			if len(key) > len(p) && strings.EqualFold(key[:len(p)], p) {
 				return true
 			}
@@ -258,7 +258,7 @@ func (s *keysSettlement) settle(key, value, note string) {
 // named. A key AWS always sends (aws:SourceIp) is tried only with values; a
 // key that may be absent is also judged absent, as the request holds it.
 func (d *diagnosis) settleKeys(in *policy.Input, decision policy.Decision) keysSettlement {
-	keys := dependentKeys(in, evidence.AbsentKeys(d.ev))
+	keys := dependentKeys(in, evidence.AbsentKeys(d.ev), unknownPrefixes(d.ev))
 	if len(keys) == 0 {
 		return keysSettlement{}
 	}
@@ -362,4 +362,15 @@ func assumedFindings(assumed, notes map[string]string, decision policy.Decision)
 		out = append(out, Finding{Kind: KindDependsOnContext, Severity: SeverityInfo, Message: msg})
 	}
 	return out
+}
+
+// unknownPrefixes are key families the evidence cannot know for its
+// caller: a session pasted as an ARN may carry session tags ("Pass session
+// tags in AWS STS": principal tags come from session tags, incoming
+// transitive session tags and IAM tags), which the account does not keep.
+func unknownPrefixes(ev *evidence.Evidence) []string {
+	if ev.Caller.SessionPoliciesUnknown && policy.PrincipalKindOf(ev.Request.Caller) == policy.KindSession {
+		return []string{"aws:PrincipalTag/"}
+	}
+	return nil
 }

@@ -22,9 +22,9 @@ func simulatedLayer(l policy.Layer) bool {
 // MissingContextValues: an answer given without a key the tool knows (it
 // would have evaluated differently), or without a request-time key the
 // outcome may turn on (the tool tries its values), settles nothing.
-func simulationSettles(sim *evidence.Simulation, in *policy.Input, absent []string) (bool, string) {
+func simulationSettles(sim *evidence.Simulation, in *policy.Input, absent, prefixes []string) (bool, string) {
 	var stale []string
-	probed := dependentKeys(in, absent)
+	probed := dependentKeys(in, absent, prefixes)
 	for _, k := range sim.MissingContextValues {
 		_, known := in.Request.Context.Lookup(k)
 		_, key := lookupFold(probed, k)
@@ -106,7 +106,7 @@ func (d *diagnosis) overlaySimulation(l *leg) {
 			case !l.res.CrossAccount:
 				// In one account either side would have allowed.
 				identity.Allows = false
-				resource.Grant = policy.MatchNone
+				resource.Allows, resource.Grant = false, policy.MatchNone
 			}
 		}
 	case string(policy.ExplicitDeny):

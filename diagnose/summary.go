@@ -17,10 +17,7 @@ func (d *diagnosis) summarize(in *policy.Input, v *Verdict, known policy.Decisio
 		return fmt.Sprintf("UNKNOWN: the outcome turns on %s policy %q statement %s, which the tool cannot evaluate (%s); read as not matching it gives %s",
 			st.Layer, st.Policy, traceName(st), st.Undecidable, known)
 	case len(v.DependsOn) > 0:
-		how := "--context KEY=VALUE"
-		if v.Caller.Kind == policy.KindService {
-			how = "--source-arn and --source-account (or --context KEY=VALUE)"
-		}
+		how := d.keysFlag(in)
 		s := fmt.Sprintf("UNKNOWN: the outcome depends on %s, which the request carries but the tool cannot know; pass it with %s.", keyList(v.DependsOn), how)
 		if slices.ContainsFunc(v.DependsOn, alwaysSentKey) {
 			if len(keys.outcomes) > 0 {

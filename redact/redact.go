@@ -129,6 +129,17 @@ func newRedactor(canonical []byte, attempt int, ev *evidence.Evidence) *redactor
 			r.managed[np.Name] = true
 		}
 	}
+	// AWS managed organization policies (FullAWSAccess) are public too,
+	// under the names and IDs the verdict shows them by.
+	if org := ev.Organization; org != nil {
+		for _, lv := range org.Levels {
+			for _, p := range lv.SCPs {
+				if a, ok := arn.Parse(p.ARN); ok && a.Account == "aws" {
+					r.managed[p.Name], r.managed[p.ID] = true, true
+				}
+			}
+		}
+	}
 	return r
 }
 

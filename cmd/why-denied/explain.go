@@ -103,6 +103,15 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 	if err != nil {
 		return err
 	}
+	// A CloudTrail record's time is the moment its request was made: the
+	// diagnosis is of that request, not of one made now, whether the
+	// account is read or an evidence file is (whose call the message's
+	// context and time then complete: see diagnose.Options.Message).
+	if d.EventTime != "" && o.at == nil {
+		if at, err := time.Parse(time.RFC3339, d.EventTime); err == nil {
+			o.at = &at
+		}
+	}
 	var ev *evidence.Evidence
 	if o.FromSnapshot != "" {
 		if ev, err = readSnapshot(o.FromSnapshot); err != nil {
@@ -126,15 +135,6 @@ func explainRun(ctx context.Context, o *explainOptions) error {
 		}
 		if ev, err = o.evidence(ctx); err != nil {
 			return o.accountUnreadable(d, err)
-		}
-	}
-	// A CloudTrail record's time is the moment its request was made: the
-	// diagnosis is of that request, not of one made now, whether the
-	// account is read or an evidence file is (whose call the message's
-	// context and time then complete: see diagnose.Options.Message).
-	if d.EventTime != "" && o.at == nil {
-		if at, err := time.Parse(time.RFC3339, d.EventTime); err == nil {
-			o.at = &at
 		}
 	}
 	opts := o.options()
