@@ -161,6 +161,9 @@ func (d *diagnosis) blockingFinding(rep LayerReport, in *policy.Input, v *Verdic
 			// Only AWS's simulator saw this Deny: in a policy the tool could
 			// not read, or in an SCP, whose documents it does not read.
 			f.Message = fmt.Sprintf("AWS's policy simulator reports an explicit Deny in the %s for this call%s; the tool could not read the statement itself", name, d.simulatorSources())
+			if d.simDenyInReadPolicy() {
+				f.Message = fmt.Sprintf("AWS's policy simulator reports an explicit Deny in the %s for this call%s, which the evidence's copy of that policy does not hold: the evidence may be older than the account's policies, or a condition was judged on a value the evidence lacks", name, d.simulatorSources())
+			}
 			if rep.Layer == policy.LayerSCP {
 				f.Message += ". SCPs are owned by " + d.managementWords() + ": ask its administrators which SCP applies to account " + v.Caller.Account + d.scpUnreadableWords()
 			}
@@ -425,4 +428,20 @@ func unscopedServiceGrants(res *policy.Result) []Finding {
 		}
 	}
 	return out
+}
+
+// simDenyInReadPolicy reports whether a policy the simulator names as
+// deciding is one the evidence holds whole.
+func (d *diagnosis) simDenyInReadPolicy() bool {
+	if d.sim == nil {
+		return false
+	}
+	for _, m := range d.sim.MatchedStatements {
+		for _, np := range d.ev.Caller.IdentityPolicies {
+			if np.Name == m.SourcePolicyID || (np.ARN != "" && np.ARN == m.SourcePolicyID) {
+				return true
+			}
+		}
+	}
+	return false
 }

@@ -208,7 +208,35 @@ func describeCondition(c *policy.ConditionTrace, serviceCaller bool) string {
 		}
 		return msg
 	}
+	if bound := boundWords(c.Operator); bound != "" {
+		return fmt.Sprintf("condition %s %s %s holds only %s %s; the request has %s", c.Operator, c.Key, list(c.Values), bound, list(c.Values), list(c.RequestValues))
+	}
 	return fmt.Sprintf("condition %s %s wants %s, the request has %s", c.Operator, c.Key, list(c.Values), list(c.RequestValues))
+}
+
+// boundWords says what an ordering operator asks of the request's value:
+// "before", "at or after" ...; "" for other operators.
+func boundWords(op string) string {
+	op = strings.TrimSuffix(strings.ToLower(op), "ifexists")
+	switch op {
+	case "datelessthan":
+		return "before"
+	case "datelessthanequals":
+		return "at or before"
+	case "dategreaterthan":
+		return "after"
+	case "dategreaterthanequals":
+		return "at or after"
+	case "numericlessthan":
+		return "for values less than"
+	case "numericlessthanequals":
+		return "for values at most"
+	case "numericgreaterthan":
+		return "for values greater than"
+	case "numericgreaterthanequals":
+		return "for values at least"
+	}
+	return ""
 }
 
 func list(v []string) string {

@@ -92,8 +92,19 @@ func (t *Template) globals(kind string) map[string]any {
 	return m
 }
 
+// globalsRefused are Function properties SAM does not take from Globals
+// (aws-sam-translator: "'Policies' is not a supported property of
+// 'Function'"; the "Globals section of the AWS SAM template" lists the
+// supported ones): a template with them does not deploy.
+var globalsRefused = []string{"Policies", "Role"}
+
 func (t *Template) expand() error {
 	fg := t.globals("Function")
+	for _, k := range globalsRefused {
+		if _, ok := fg[k]; ok {
+			return &InputError{Msg: fmt.Sprintf("Globals.Function.%s: SAM does not take %s from Globals (the transform refuses the template); set it on each function", k, k)}
+		}
+	}
 	for _, id := range sortedKeys(t.SAM) {
 		r := t.SAM[id]
 		switch r.Type {

@@ -132,6 +132,9 @@ func Parse(src []byte) (*Template, error) {
 			return nil, err
 		}
 	}
+	if err := t.checkReferences(); err != nil {
+		return nil, err
+	}
 	return t, nil
 }
 

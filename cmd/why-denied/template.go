@@ -270,9 +270,13 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 	}
 	t, err := template.Parse(src)
 	var pe *template.ParseError
-	if errors.As(err, &pe) {
+	var ie *template.InputError
+	switch {
+	case errors.As(err, &pe):
 		return &usageError{o.File + ": " + pe.Error()}
-	} else if err != nil {
+	case errors.As(err, &ie):
+		return &usageError{o.File + ": " + ie.Msg}
+	case err != nil:
 		return err
 	}
 	s, err := o.settings()
