@@ -157,7 +157,12 @@ func grantsInvokeOn(doc json.RawMessage, fn *Function) bool {
 			if r == "*" {
 				continue
 			}
-			if policy.Like(r, fn.ARN) || policy.Like(r, fn.ARN+":x") || strings.HasSuffix(strings.TrimSuffix(r, "*"), ":function:"+fn.ID) || strings.Contains(r, ":function:"+fn.ID+":") {
+			// A grant of the function or of any of its qualifiers (an
+			// alias: ${B.Arn}:live), its ARN inside another (a
+			// LambdaInvokePolicy given the ARN), or its logical ID where
+			// the generated name belongs: each is a call worth diagnosing.
+			if policy.Like(r, fn.ARN) || policy.Like(r, fn.ARN+":x") || strings.HasPrefix(r, fn.ARN+":") || strings.Contains(r, fn.ARN) ||
+				strings.HasSuffix(strings.TrimSuffix(r, "*"), ":function:"+fn.ID) || strings.Contains(r, ":function:"+fn.ID+":") {
 				return true
 			}
 		}
