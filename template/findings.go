@@ -21,6 +21,7 @@ const (
 	KindServicePermission FindingKind = "servicePermissionForRoleCaller"
 	KindUnmodelled        FindingKind = "unmodelled"
 	KindTemplateFix       FindingKind = "templateFix"
+	KindEveryDeployment   FindingKind = "everyAllowedValue"
 )
 
 // Finding is something about the template itself, with the logical ID

@@ -224,7 +224,7 @@ func (r *resolver) call(fn string, arg any) any {
 		case condFalse:
 			return r.resolve(a[2])
 		}
-		return Unresolved{What: "Fn::If " + name, Hint: "the condition depends on a value not known before deploy"}
+		return Unresolved{What: "Fn::If " + name, Hint: r.conditionHint(name)}
 	case "Fn::ImportValue":
 		name, ok := r.resolve(arg).(string)
 		if !ok {
@@ -392,4 +392,86 @@ func hasUnresolved(v any) []Unresolved {
 	}
 	walk(v)
 	return out
+}
+
+// Deployments lists the values the parameters without a value can take
+// when the template restricts them (AllowedValues), one map per
+// combination: each is one deployment the template allows. Nil when every
+// parameter has a value, when one without a value is not restricted, or
+// when there are more than maxDeployments combinations.
+func (t *Template) Deployments(s Settings) []map[string]string {
+	const maxDeployments = 16
+	out := []map[string]string{{}}
+	for _, name := range sortedKeys(t.Parameters) {
+		p := t.Parameters[name]
+		if _, given := s.Params[name]; given {
+			continue
+		}
+		if _, ok := p["Default"]; ok {
+			continue
+		}
+		allowed, _ := p["AllowedValues"].([]any)
+		if len(allowed) == 0 {
+			return nil
+		}
+		var next []map[string]string
+		for _, d := range out {
+			for _, v := range allowed {
+				m := map[string]string{name: fmt.Sprint(v)}
+				for k, x := range d {
+					m[k] = x
+				}
+				next = append(next, m)
+			}
+		}
+		if out = next; len(out) > maxDeployments {
+			return nil
+		}
+	}
+	if len(out) == 1 && len(out[0]) == 0 {
+		return nil
+	}
+	return out
+}
+
+// conditionHint says what to pass for a condition that is not known
+// before deploy: the parameters without a value it reads.
+func (r *resolver) conditionHint(name string) string {
+	var params []string
+	var visit func(v any, depth int)
+	visit = func(v any, depth int) {
+		if depth > 32 {
+			return
+		}
+		switch x := v.(type) {
+		case map[string]any:
+			for k, e := range x {
+				if s, ok := e.(string); ok && k == "Ref" {
+					if _, isParam := r.t.Parameters[s]; isParam {
+						if _, given := r.s.Params[s]; !given && !slices.Contains(params, s) {
+							params = append(params, s)
+						}
+					}
+				}
+				if s, ok := e.(string); ok && k == "Condition" {
+					visit(r.t.Conditions[s], depth+1)
+				}
+				visit(e, depth+1)
+			}
+		case []any:
+			for _, e := range x {
+				visit(e, depth+1)
+			}
+		}
+	}
+	visit(r.t.Conditions[name], 0)
+	if len(params) == 0 {
+		return "the condition depends on a value not known before deploy"
+	}
+	slices.Sort(params)
+	var flags []string
+	for _, p := range params {
+		flags = append(flags, "--param "+p+"=VALUE")
+	}
+	return "the condition depends on " + strings.Join(params, ", ") + ": pass " + strings.Join(flags, " ")
 }

@@ -206,3 +206,52 @@ func TestReviewCRedactAllowedWithFullAWSAccess(t *testing.T) {
 		t.Errorf("the AWS managed SCP FullAWSAccess is public and should be kept by name")
 	}
 }
+
+// Resource: !If [IsProd, B.Arn, C.Arn] with Env unknown: either branch is
+// known, and neither names D. AWS denies A -> D after any deploy; the tool
+// answers UNKNOWN (exit 3) and its reason names no parameter to pass.
+func TestReviewCIfBothBranchesKnown(t *testing.T) {
+	src := `Transform: AWS::Serverless-2016-10-31
+Parameters:
+  Env:
+    Type: String
+    AllowedValues: [dev, prod]
+Conditions:
+  IsProd: !Equals [!Ref Env, prod]
+Globals:
+  Function:
+    Runtime: python3.12
+    Handler: a.h
+    CodeUri: s3://b/k.zip
+Resources:
+  A:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: lambda:InvokeFunction
+              Resource: !If [IsProd, !GetAtt B.Arn, !GetAtt C.Arn]
+  B:
+    Type: AWS::Serverless::Function
+  C:
+    Type: AWS::Serverless::Function
+  D:
+    Type: AWS::Serverless::Function
+`
+	p := writeTemplate(t, src)
+	code, dec, sum := templateDecision(t, "template", "-t", p, "A", "D")
+	if code != exitDenied || dec != "implicitDeny" {
+		t.Errorf("A -> D: exit %d, decision %q, want implicitDeny: neither branch of the Fn::If grants D\n%s", code, dec, sum)
+	}
+	code, dec, sum = templateDecision(t, "template", "-t", p, "A", "B")
+	if dec == "unknown" && !strings.Contains(sum, "--param Env=") {
+		t.Errorf("A -> B is unknown on the condition IsProd, but the summary does not say to pass --param Env=...: %s", sum)
+	}
+	// The call list: A plainly calls B or C; "no calls found", exit 0,
+	// says the stack has nothing to check.
+	code, out, _ := execute(t, nil, "template", "-t", p)
+	if code == exitAllowed && strings.Contains(out, "no calls between the template's functions were found") {
+		t.Errorf("exit 0 with %q; A's policy invokes B or C", strings.TrimSpace(out))
+	}
+}

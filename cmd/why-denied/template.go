@@ -7,7 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -313,7 +315,26 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 			}
 		}
 	} else {
-		for _, p := range st.Pairs() {
+		found := st.Pairs()
+		// A call some allowed deployment makes is a call of the stack.
+		for _, d := range t.Deployments(s) {
+			ds := s
+			ds.Params = maps.Clone(s.Params)
+			if ds.Params == nil {
+				ds.Params = map[string]string{}
+			}
+			maps.Copy(ds.Params, d)
+			if dst, err := t.Resolve(ds); err == nil {
+				for _, p := range dst.Pairs() {
+					if !slices.ContainsFunc(found, func(q template.Pair) bool {
+						return q.Caller == p.Caller && q.Target == p.Target && q.Qualifier == p.Qualifier && q.Action == p.Action
+					}) {
+						found = append(found, p)
+					}
+				}
+			}
+		}
+		for _, p := range found {
 			if o.Caller == "" || p.Caller == o.Caller {
 				pairs = append(pairs, p)
 			}
@@ -352,7 +373,11 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 			}
 		}
 		denied := v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny
-		results = append(results, templateResult{Pair: p, Verdict: v, Template: st.Findings(p, ev, denied, fixes)})
+		r := templateResult{Pair: p, Verdict: v, Template: st.Findings(p, ev, denied, fixes)}
+		if v.Decision == diagnose.DecisionUnknown {
+			r = o.everyDeployment(t, s, p, action, r)
+		}
+		results = append(results, r)
 	}
 	if o.Target != "" {
 		if err := renderOne(o, results[0]); err != nil {
@@ -448,4 +473,70 @@ func worst(rs []templateResult) error {
 		}
 	}
 	return out
+}
+
+// everyDeployment settles an unknown verdict that turns on parameters the
+// template restricts (AllowedValues): each allowed combination is one
+// deployment, diagnosed on its own. When all give one decision, that is
+// the verdict (shown for the first), said as such; otherwise the verdict
+// stays unknown and says which value gives what.
+func (o *templateOptions) everyDeployment(t *template.Template, s template.Settings, p template.Pair, action string, r templateResult) templateResult {
+	deployments := t.Deployments(s)
+	if len(deployments) == 0 {
+		return r
+	}
+	var first *diagnose.Verdict
+	var firstFindings []template.Finding
+	var words []string
+	same := true
+	for _, d := range deployments {
+		ds := s
+		ds.Params = maps.Clone(s.Params)
+		if ds.Params == nil {
+			ds.Params = map[string]string{}
+		}
+		maps.Copy(ds.Params, d)
+		st, err := t.Resolve(ds)
+		if err != nil {
+			return r
+		}
+		ev, err := st.Evidence(p, action, o.ctx)
+		if err != nil {
+			return r
+		}
+		v, err := diagnose.Diagnose(ev, diagnose.Options{Now: time.Now()})
+		if err != nil {
+			return r
+		}
+		words = append(words, fmt.Sprintf("%s: %s", deploymentWords(d), v.Decision))
+		if first == nil {
+			first = v
+			var fixes []template.FixChange
+			for _, f := range v.Findings {
+				for _, fx := range f.Fixes {
+					fixes = append(fixes, template.FixChange{Changes: fx.Changes, Verified: fx.Verified})
+				}
+			}
+			firstFindings = st.Findings(p, ev, v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny, fixes)
+		} else if v.Decision != first.Decision {
+			same = false
+		}
+	}
+	if !same || first.Decision == diagnose.DecisionUnknown {
+		r.Template = append(r.Template, template.Finding{Kind: template.KindEveryDeployment, Resource: p.Caller,
+			Message: "the verdict depends on the parameters: " + strings.Join(words, "; ") + "; pass --param NAME=VALUE for the deployment you mean"})
+		return r
+	}
+	r.Verdict, r.Template = first, firstFindings
+	r.Template = append(r.Template, template.Finding{Kind: template.KindEveryDeployment, Resource: p.Caller,
+		Message: fmt.Sprintf("every deployment the template allows gives %s (%s): shown for the first", first.Decision, strings.Join(words, "; "))})
+	return r
+}
+
+func deploymentWords(d map[string]string) string {
+	var parts []string
+	for _, k := range slices.Sorted(maps.Keys(d)) {
+		parts = append(parts, k+"="+d[k])
+	}
+	return strings.Join(parts, " ")
 }
