@@ -47,7 +47,7 @@ type FixChange struct {
 // Findings are the template's own findings for one call, and the
 // verdict's verified fixes written for the template.
 func (st *Stack) Findings(p Pair, ev *evidence.Evidence, denied bool, fixes []FixChange) []Finding {
-	var out []Finding
+	out := []Finding{}
 	caller, target := st.Functions[p.Caller], st.Functions[p.Target]
 	for _, n := range st.T.Notes {
 		if n.Resource == p.Caller || n.Resource == p.Target || n.Resource == "" {
