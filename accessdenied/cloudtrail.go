@@ -147,7 +147,7 @@ func fromRecord(r *record) *Denial {
 		d.Context = ctx
 	}
 	d.Redacted = redacted(d.Caller) || redacted(d.Resource)
-	d.CutOff = strings.HasPrefix(d.Resource, "arn:") && incompleteARN(d.Resource)
+	d.CutOff = arn.CutOff(d.Resource)
 	return d
 }
 

@@ -92,7 +92,7 @@ func missing(d *Denial) string {
 	}
 	if d.Resource == "" {
 		m = append(m, "the resource")
-	} else if strings.HasPrefix(d.Resource, "arn:") && incompleteARN(d.Resource) {
+	} else if arn.CutOff(d.Resource) {
 		m = append(m, "the end of the resource ARN")
 	}
 	if len(m) == 0 {
@@ -319,7 +319,7 @@ func (d *Denial) CannotDiagnose() string {
 		return formReasons[d.Form]
 	case d.Action == "":
 		return "the message is cut off: it names no action (paste the whole message)"
-	case (strings.HasPrefix(d.Resource, "arn:") && !incompleteARN(d.Resource) || strings.HasPrefix(d.Resource, "role ")) && !governorOf(d).function:
+	case (strings.HasPrefix(d.Resource, "arn:") && !arn.CutOff(d.Resource) || strings.HasPrefix(d.Resource, "role ")) && !governorOf(d).function:
 		return "the resource is " + governorOf(d).what + ", not a Lambda function, which is all why-denied diagnoses"
 	case d.Caller == "":
 		return "the message does not name the caller"
@@ -330,7 +330,7 @@ func (d *Denial) CannotDiagnose() string {
 		return "the message's ARNs are redacted"
 	case d.Resource == "":
 		return "the message does not name the resource"
-	case strings.HasPrefix(d.Resource, "arn:") && incompleteARN(d.Resource):
+	case arn.CutOff(d.Resource):
 		return "the resource ARN looks cut off (a wrapped paste?)"
 	}
 	if !governorOf(d).function {

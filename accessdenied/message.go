@@ -5,6 +5,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/why-denied/why-denied/arn"
 	"github.com/why-denied/why-denied/policy"
 )
 
@@ -229,8 +230,8 @@ func parseSentence(s string, loc []int) *Denial {
 			d.CutOff = true // cut after "on resource:"
 		}
 	}
-	if strings.HasPrefix(d.Resource, "arn:") && incompleteARN(d.Resource) ||
-		strings.HasPrefix(d.Caller, "arn:") && incompleteARN(d.Caller) {
+	if arn.CutOff(d.Resource) ||
+		arn.CutOff(d.Caller) {
 		d.CutOff = true
 	}
 	d.readContext(rest)

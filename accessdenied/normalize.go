@@ -3,6 +3,8 @@ package accessdenied
 import (
 	"regexp"
 	"strings"
+
+	"github.com/why-denied/why-denied/arn"
 )
 
 // spaceMark stands for a space inside a redaction placeholder such as
@@ -70,29 +72,11 @@ func joinsWrappedARN(prev, next string) bool {
 		return false
 	}
 	last := strings.TrimLeft(f[len(f)-1], quoteChars+"([{")
-	if !strings.HasPrefix(last, "arn:") || !incompleteARN(last) {
+	if !arn.CutOff(last) {
 		return false
 	}
 	first, _, _ := strings.Cut(strings.TrimLeft(next, " \t"), " ")
 	return first != "" && !afterARNWords[first] && !strings.HasPrefix(first, "arn:")
-}
-
-// incompleteARN reports whether an ARN as printed ends before its last
-// field: fewer than six fields, a Lambda function ARN without its name, or
-// ending in the middle of a field ("us-east-", "function:", "role/"). A
-// CloudWatch Logs ARN ends in ":log-stream:" when it names no stream:
-// that colon belongs to it.
-func incompleteARN(s string) bool {
-	f := strings.Split(s, ":")
-	switch {
-	case len(f) < 6:
-		return true
-	case f[2] == "lambda" && (f[5] == "function" || f[5] == "layer") && len(f) < 7:
-		return true
-	case strings.HasSuffix(s, ":log-stream:"):
-		return false
-	}
-	return strings.HasSuffix(s, ":") || strings.HasSuffix(s, "-") || strings.HasSuffix(s, "/")
 }
 
 // unmark puts back the spaces of placeholders.

@@ -175,12 +175,22 @@ func Masked(s string) bool {
 
 // CutOff reports whether an ARN ends before its last field, as when a
 // terminal wrapped a message and the paste kept the break: any ARN has at
-// least six fields, a Lambda ARN seven (arn:aws:lambda:REGION:ACCOUNT:
-// function:NAME).
+// least six fields, a Lambda function's or layer's seven
+// (arn:aws:lambda:REGION:ACCOUNT:function:NAME), and one that ends in ':',
+// '-' or '/' was cut inside a field, except a log stream's ARN, which ends
+// in ":log-stream:".
 func CutOff(s string) bool {
 	if !strings.HasPrefix(s, "arn:") {
 		return false
 	}
-	fields := strings.Split(s, ":")
-	return len(fields) < 6 || (fields[2] == "lambda" && len(fields) < 7) || strings.HasSuffix(s, ":")
+	f := strings.Split(s, ":")
+	switch {
+	case len(f) < 6:
+		return true
+	case f[2] == "lambda" && (f[5] == "function" || f[5] == "layer") && len(f) < 7:
+		return true
+	case strings.HasSuffix(s, ":log-stream:"):
+		return false
+	}
+	return strings.HasSuffix(s, ":") || strings.HasSuffix(s, "-") || strings.HasSuffix(s, "/")
 }
