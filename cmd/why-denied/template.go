@@ -318,13 +318,7 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 		found := st.Pairs()
 		// A call some allowed deployment makes is a call of the stack.
 		for _, d := range t.Deployments(s) {
-			ds := s
-			ds.Params = maps.Clone(s.Params)
-			if ds.Params == nil {
-				ds.Params = map[string]string{}
-			}
-			maps.Copy(ds.Params, d)
-			if dst, err := t.Resolve(ds); err == nil {
+			if dst, err := t.Resolve(withParams(s, d)); err == nil {
 				for _, p := range dst.Pairs() {
 					if !slices.ContainsFunc(found, func(q template.Pair) bool {
 						return q.Caller == p.Caller && q.Target == p.Target && q.Qualifier == p.Qualifier && q.Action == p.Action
@@ -490,13 +484,7 @@ func (o *templateOptions) everyDeployment(t *template.Template, s template.Setti
 	var words []string
 	same := true
 	for _, d := range deployments {
-		ds := s
-		ds.Params = maps.Clone(s.Params)
-		if ds.Params == nil {
-			ds.Params = map[string]string{}
-		}
-		maps.Copy(ds.Params, d)
-		st, err := t.Resolve(ds)
+		st, err := t.Resolve(withParams(s, d))
 		if err != nil {
 			return r
 		}
@@ -539,4 +527,14 @@ func deploymentWords(d map[string]string) string {
 		parts = append(parts, k+"="+d[k])
 	}
 	return strings.Join(parts, " ")
+}
+
+// withParams is s with one deployment's parameter values added.
+func withParams(s template.Settings, d map[string]string) template.Settings {
+	s.Params = maps.Clone(s.Params)
+	if s.Params == nil {
+		s.Params = map[string]string{}
+	}
+	maps.Copy(s.Params, d)
+	return s
 }
