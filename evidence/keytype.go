@@ -2,9 +2,9 @@ package evidence
 
 import (
 	"net/netip"
-	"strconv"
 	"strings"
-	"time"
+
+	"github.com/why-denied/why-denied/policy"
 )
 
 // KeyType is the type of a global condition key's value ("AWS global
@@ -46,7 +46,8 @@ func TypeOf(key string) KeyType {
 }
 
 // ValidValue reports whether v can be a value of a key of type t in a
-// request: an address for an IP key, true or false, a number, a date.
+// request: an address for an IP key, true or false, a number or a date as
+// the policy engine reads them.
 func (t KeyType) ValidValue(v string) bool {
 	switch t {
 	case KeyIP:
@@ -55,14 +56,9 @@ func (t KeyType) ValidValue(v string) bool {
 	case KeyBoolean:
 		return strings.EqualFold(v, "true") || strings.EqualFold(v, "false")
 	case KeyNumeric:
-		_, err := strconv.ParseFloat(v, 64)
-		return err == nil
+		return policy.IsNumber(v)
 	case KeyDate:
-		if _, err := time.Parse(time.RFC3339, v); err == nil {
-			return true
-		}
-		_, err := strconv.ParseInt(v, 10, 64)
-		return err == nil
+		return policy.IsDate(v)
 	}
 	return true
 }

@@ -580,3 +580,11 @@ func (p pattern) slice(i, j int) pattern {
 	}
 	return pattern{text: p.text[i:j], literal: p.literal[i:j]}
 }
+
+// IsDate reports whether the engine reads s as a date: the W3C profile of
+// ISO 8601 IAM uses, or epoch seconds.
+func IsDate(s string) bool { _, ok := parseDate(s); return ok }
+
+// IsNumber reports whether the engine reads s as a number (decimal
+// notation, as the Numeric operators compare).
+func IsNumber(s string) bool { _, ok := parseDecimal(s); return ok }
