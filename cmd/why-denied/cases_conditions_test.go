@@ -1,8 +1,8 @@
 package main
 
-// Review findings, each a failing test: evidence files written by hand
-// (README, "Evidence file") for AWS-documented Lambda invoke cases, run
-// offline as `why-denied --from-snapshot FILE`.
+// AWS-documented Lambda invoke cases about conditions, caller kinds and
+// function URLs, as evidence files built in the test (README, "Evidence
+// file"), run offline as `why-denied --from-snapshot FILE`.
 
 import (
 	"encoding/json"
@@ -13,36 +13,36 @@ import (
 )
 
 const (
-	revAcct    = "111111111111"
-	revFn      = "arn:aws:lambda:us-east-1:111111111111:function:F"
-	revSession = "arn:aws:sts::111111111111:assumed-role/R/sess"
-	revRole    = "arn:aws:iam::111111111111:role/R"
+	caseAcct    = "111111111111"
+	caseFn      = "arn:aws:lambda:us-east-1:111111111111:function:F"
+	caseSession = "arn:aws:sts::111111111111:assumed-role/R/sess"
+	caseRole    = "arn:aws:iam::111111111111:role/R"
 )
 
-type revStmts = []map[string]any
+type caseStmts = []map[string]any
 
-func revPolicy(name string, stmts revStmts) map[string]any {
+func casePolicy(name string, stmts caseStmts) map[string]any {
 	return map[string]any{"name": name, "arn": "", "document": map[string]any{"Version": "2012-10-17", "Statement": stmts}}
 }
 
-// revEvidence is a role session (or, with callerARN "", a principal without
+// caseEvidence is a role session (or, with callerARN "", a principal without
 // identity policies) calling F in one account.
-func revEvidence(caller, callerARN, action string, identity revStmts, resourcePolicy revStmts) map[string]any {
+func caseEvidence(caller, callerARN, action string, identity caseStmts, resourcePolicy caseStmts) map[string]any {
 	c := map[string]any{"identityPolicies": []any{}, "permissionsBoundary": nil, "sessionPolicies": []any{}}
 	if callerARN != "" {
 		c["arn"] = callerARN
-		c["account"] = revAcct
+		c["account"] = caseAcct
 	}
 	if identity != nil {
-		c["identityPolicies"] = []any{revPolicy("Id0", identity)}
+		c["identityPolicies"] = []any{casePolicy("Id0", identity)}
 	}
-	t := map[string]any{"arn": revFn, "account": revAcct, "resourcePolicy": nil}
+	t := map[string]any{"arn": caseFn, "account": caseAcct, "resourcePolicy": nil}
 	if resourcePolicy != nil {
-		t["resourcePolicy"] = revPolicy("rp", resourcePolicy)
+		t["resourcePolicy"] = casePolicy("rp", resourcePolicy)
 	}
 	return map[string]any{
 		"version":              1,
-		"request":              map[string]any{"caller": caller, "action": action, "resource": revFn},
+		"request":              map[string]any{"caller": caller, "action": action, "resource": caseFn},
 		"caller":               c,
 		"target":               t,
 		"organization":         nil,
@@ -51,7 +51,7 @@ func revEvidence(caller, callerARN, action string, identity revStmts, resourcePo
 	}
 }
 
-func revRun(t *testing.T, ev map[string]any) (result, jsonVerdict) {
+func caseRun(t *testing.T, ev map[string]any) (result, jsonVerdict) {
 	t.Helper()
 	b, err := json.Marshal(ev)
 	if err != nil {
@@ -71,16 +71,16 @@ func revRun(t *testing.T, ev map[string]any) (result, jsonVerdict) {
 // policy and the function's resource-based policy"; "only authenticated IAM
 // users and roles" can call such a URL. An unsigned (anonymous) request to an
 // AWS_IAM URL is refused whatever the resource policy says.
-func TestReviewAnonymousCallToAWSIAMURLIsNeverAllowed(t *testing.T) {
-	rp := revStmts{
-		{"Sid": "u", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl", "Resource": revFn,
+func TestCaseAnonymousCallToAWSIAMURLIsNeverAllowed(t *testing.T) {
+	rp := caseStmts{
+		{"Sid": "u", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunctionUrl", "Resource": caseFn,
 			"Condition": map[string]any{"StringEquals": map[string]any{"lambda:FunctionUrlAuthType": "AWS_IAM"}}},
-		{"Sid": "i", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction", "Resource": revFn,
+		{"Sid": "i", "Effect": "Allow", "Principal": "*", "Action": "lambda:InvokeFunction", "Resource": caseFn,
 			"Condition": map[string]any{"Bool": map[string]any{"lambda:InvokedViaFunctionUrl": "true"}}},
 	}
-	ev := revEvidence("anonymous", "", "lambda:InvokeFunctionUrl", nil, rp)
+	ev := caseEvidence("anonymous", "", "lambda:InvokeFunctionUrl", nil, rp)
 	ev["target"].(map[string]any)["functionUrlAuthType"] = "AWS_IAM"
-	r, v := revRun(t, ev)
+	r, v := caseRun(t, ev)
 	if r.code == exitAllowed || v.Decision == "allowed" {
 		t.Errorf("anonymous call to an AWS_IAM function URL: exit %d, decision %s; AWS refuses unsigned requests to an AWS_IAM URL", r.code, v.Decision)
 	}
@@ -91,10 +91,10 @@ func TestReviewAnonymousCallToAWSIAMURLIsNeverAllowed(t *testing.T) {
 // (the request is still unsigned) and opens the function to every
 // authenticated principal of every AWS account; the caveat speaks of auth
 // type NONE while the URL is AWS_IAM.
-func TestReviewAnonymousAWSIAMURLFixIsNotAPublicGrant(t *testing.T) {
-	ev := revEvidence("anonymous", "", "lambda:InvokeFunctionUrl", nil, nil)
+func TestCaseAnonymousAWSIAMURLFixIsNotAPublicGrant(t *testing.T) {
+	ev := caseEvidence("anonymous", "", "lambda:InvokeFunctionUrl", nil, nil)
 	ev["target"].(map[string]any)["functionUrlAuthType"] = "AWS_IAM"
-	r, v := revRun(t, ev)
+	r, v := caseRun(t, ev)
 	for _, f := range v.Findings {
 		for _, fx := range f.Fixes {
 			if strings.Contains(fx.CLI, "--principal '*' --function-url-auth-type AWS_IAM") {
@@ -115,13 +115,13 @@ func TestReviewAnonymousAWSIAMURLFixIsNotAPublicGrant(t *testing.T) {
 // unknown (exit 3); with the documented policy variable it is a definite
 // implicitDeny (exit 1), which AWS would not give for a function tagged
 // like the caller (here the evidence even records the tag).
-func TestReviewABACPolicyVariableOnResourceTagIsNotADefiniteDeny(t *testing.T) {
-	id := revStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
+func TestCaseABACPolicyVariableOnResourceTagIsNotADefiniteDeny(t *testing.T) {
+	id := caseStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*",
 		"Condition": map[string]any{"StringEquals": map[string]any{"aws:ResourceTag/team": "${aws:PrincipalTag/team}"}}}}
-	ev := revEvidence(revSession, revRole, "lambda:InvokeFunction", id, nil)
+	ev := caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", id, nil)
 	ev["caller"].(map[string]any)["tags"] = map[string]string{"team": "blue"}
 	ev["target"].(map[string]any)["tags"] = map[string]string{"team": "blue"}
-	r, v := revRun(t, ev)
+	r, v := caseRun(t, ev)
 	if r.code == exitDenied || v.Decision == "implicitDeny" {
 		t.Errorf("ABAC on aws:ResourceTag/team = ${aws:PrincipalTag/team}: exit %d, %s; the function's tags decide (exit 3 unknown at least)", r.code, v.Summary)
 	}
@@ -132,13 +132,13 @@ func TestReviewABACPolicyVariableOnResourceTagIsNotADefiniteDeny(t *testing.T) {
 // Deny on IpAddress 0.0.0.0/0 and ::/0 matches every possible request, so
 // the call is denied, definitely (exit 1). The tool answers unknown (exit 3)
 // because it also tries the non-address "why-denied-other-value".
-func TestReviewSourceIpRangeCoveringEveryAddressIsDefinite(t *testing.T) {
-	id := revStmts{
+func TestCaseSourceIpRangeCoveringEveryAddressIsDefinite(t *testing.T) {
+	id := caseStmts{
 		{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"},
 		{"Effect": "Deny", "Action": "lambda:*", "Resource": "*",
 			"Condition": map[string]any{"IpAddress": map[string]any{"aws:SourceIp": []string{"0.0.0.0/0", "::/0"}}}},
 	}
-	r, v := revRun(t, revEvidence(revSession, revRole, "lambda:InvokeFunction", id, nil))
+	r, v := caseRun(t, caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", id, nil))
 	if r.code != exitDenied || v.Decision != "explicitDeny" {
 		t.Errorf("Deny on every IPv4 and IPv6 address: exit %d, %s; want exit 1 explicitDeny", r.code, v.Summary)
 	}
@@ -149,13 +149,13 @@ func TestReviewSourceIpRangeCoveringEveryAddressIsDefinite(t *testing.T) {
 // "allowed with aws:SourceIp = 10.0.0.1; allowed with aws:SourceIp =
 // why-denied-other-value": the two contradict, and the second value is no
 // address a request can carry.
-func TestReviewSourceIpFindingAgreesWithSummary(t *testing.T) {
-	id := revStmts{
+func TestCaseSourceIpFindingAgreesWithSummary(t *testing.T) {
+	id := caseStmts{
 		{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"},
 		{"Effect": "Deny", "Action": "lambda:*", "Resource": "*",
 			"Condition": map[string]any{"NotIpAddress": map[string]any{"aws:SourceIp": "10.0.0.0/8"}}},
 	}
-	r, v := revRun(t, revEvidence(revSession, revRole, "lambda:InvokeFunction", id, nil))
+	r, v := caseRun(t, caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", id, nil))
 	wantExit(t, r, exitIncomplete)
 	for _, f := range v.Findings {
 		if strings.Contains(f.Message, "why-denied-other-value") {
@@ -169,13 +169,13 @@ func TestReviewSourceIpFindingAgreesWithSummary(t *testing.T) {
 // common "Deny BoolIfExists aws:MultiFactorAuthPresent false", the value
 // that allows the call is "true"; the finding offers
 // "why-denied-other-value" and "198.51.100.7" instead, and never "true".
-func TestReviewMFAFindingNamesTheValueThatAllows(t *testing.T) {
-	id := revStmts{
+func TestCaseMFAFindingNamesTheValueThatAllows(t *testing.T) {
+	id := caseStmts{
 		{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"},
 		{"Effect": "Deny", "Action": "*", "Resource": "*",
 			"Condition": map[string]any{"BoolIfExists": map[string]any{"aws:MultiFactorAuthPresent": "false"}}},
 	}
-	r, v := revRun(t, revEvidence(revSession, revRole, "lambda:InvokeFunction", id, nil))
+	r, v := caseRun(t, caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", id, nil))
 	wantExit(t, r, exitIncomplete)
 	for _, f := range v.Findings {
 		if f.Kind != "dependsOnContext" {
@@ -194,14 +194,14 @@ func TestReviewMFAFindingNamesTheValueThatAllows(t *testing.T) {
 // caller (as its session)" while the caller's session, role and account are
 // all listed in NotPrincipal: a user reads that their session was not
 // listed, and the boundary, which decides, is not named.
-func TestReviewNotPrincipalWithBoundaryNamesTheBoundary(t *testing.T) {
+func TestCaseNotPrincipalWithBoundaryNamesTheBoundary(t *testing.T) {
 	inv := map[string]any{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}
-	rp := revStmts{{"Sid": "d", "Effect": "Deny", "NotPrincipal": map[string]any{"AWS": []string{revRole, revSession, "arn:aws:iam::" + revAcct + ":root"}},
-		"Action": "lambda:InvokeFunction", "Resource": revFn}}
-	ev := revEvidence(revSession, revRole, "lambda:InvokeFunction", revStmts{inv}, rp)
-	ev["caller"].(map[string]any)["permissionsBoundary"] = map[string]any{"name": "Boundary", "arn": "arn:aws:iam::" + revAcct + ":policy/Boundary",
-		"document": map[string]any{"Version": "2012-10-17", "Statement": revStmts{inv}}}
-	r, v := revRun(t, ev)
+	rp := caseStmts{{"Sid": "d", "Effect": "Deny", "NotPrincipal": map[string]any{"AWS": []string{caseRole, caseSession, "arn:aws:iam::" + caseAcct + ":root"}},
+		"Action": "lambda:InvokeFunction", "Resource": caseFn}}
+	ev := caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", caseStmts{inv}, rp)
+	ev["caller"].(map[string]any)["permissionsBoundary"] = map[string]any{"name": "Boundary", "arn": "arn:aws:iam::" + caseAcct + ":policy/Boundary",
+		"document": map[string]any{"Version": "2012-10-17", "Statement": caseStmts{inv}}}
+	r, v := caseRun(t, ev)
 	wantExit(t, r, exitDenied)
 	if !strings.Contains(strings.ToLower(v.Summary+r.stdout), "boundary") || strings.Contains(r.stdout, "the principal element covers the caller") {
 		t.Errorf("the NotPrincipal Deny applies because of the permissions boundary, which the verdict should say; it says:\n%s", r.stdout)
@@ -210,10 +210,10 @@ func TestReviewNotPrincipalWithBoundaryNamesTheBoundary(t *testing.T) {
 
 // The first screen of a session-policy denial reads "add to sessionPolicy
 // policy session policy:".
-func TestReviewSessionPolicyFixWording(t *testing.T) {
+func TestCaseSessionPolicyFixWording(t *testing.T) {
 	b, _ := json.Marshal(func() map[string]any {
-		ev := revEvidence(revSession, revRole, "lambda:InvokeFunction", revStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}}, nil)
-		ev["caller"].(map[string]any)["sessionPolicies"] = []any{revPolicy("Sess", revStmts{{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})}
+		ev := caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", caseStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": "*"}}, nil)
+		ev["caller"].(map[string]any)["sessionPolicies"] = []any{casePolicy("Sess", caseStmts{{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}})}
 		return ev
 	}())
 	path := filepath.Join(t.TempDir(), "evidence.json")
@@ -229,8 +229,8 @@ func TestReviewSessionPolicyFixWording(t *testing.T) {
 
 // The hint under a function URL fix reads "this one as policy JSON,
 // CloudFormation / SAM or CloudFormation / SAM".
-func TestReviewURLFixFormsNamedOnce(t *testing.T) {
-	ev := revEvidence("anonymous", "", "lambda:InvokeFunctionUrl", nil, nil)
+func TestCaseURLFixFormsNamedOnce(t *testing.T) {
+	ev := caseEvidence("anonymous", "", "lambda:InvokeFunctionUrl", nil, nil)
 	ev["target"].(map[string]any)["functionUrlAuthType"] = "NONE"
 	b, _ := json.Marshal(ev)
 	path := filepath.Join(t.TempDir(), "evidence.json")
@@ -249,11 +249,11 @@ func TestReviewURLFixFormsNamedOnce(t *testing.T) {
 // 2026-12-01, the first screen names Id0's resource mismatch as the
 // closest statement and shows no fix; the expired time window, which is
 // why the call stopped working, appears only under -v.
-func TestReviewClosestStatementIsTheExpiredGrantOfTheFunction(t *testing.T) {
+func TestCaseClosestStatementIsTheExpiredGrantOfTheFunction(t *testing.T) {
 	f2 := "arn:aws:lambda:us-east-1:111111111111:function:F2"
-	ev := revEvidence(revSession, revRole, "lambda:InvokeFunction", revStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": revFn}}, nil)
+	ev := caseEvidence(caseSession, caseRole, "lambda:InvokeFunction", caseStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": caseFn}}, nil)
 	ev["caller"].(map[string]any)["identityPolicies"] = append(ev["caller"].(map[string]any)["identityPolicies"].([]any),
-		revPolicy("Id1", revStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": f2,
+		casePolicy("Id1", caseStmts{{"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": f2,
 			"Condition": map[string]any{"DateLessThan": map[string]any{"aws:CurrentTime": "2026-06-01T00:00:00Z"}}}}))
 	ev["request"].(map[string]any)["resource"] = f2
 	ev["request"].(map[string]any)["at"] = "2026-12-01T00:00:00Z"

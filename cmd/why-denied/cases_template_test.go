@@ -12,11 +12,11 @@ import (
 	"github.com/why-denied/why-denied/redact"
 )
 
-// Review findings on `template` and on evidence files with an organization
+// Cases of `template` and of evidence files with an organization
 // block. Each test writes the input a user would give and asserts what the
 // user reads: the exit code, the line printed or the JSON field.
 
-func reviewCFile(name string) string { return filepath.Join("testdata", "review_c", name) }
+func templateCase(name string) string { return filepath.Join("testdata", "cases_template", name) }
 
 // writeTemplate writes src to a temporary template file and returns its path.
 func writeTemplate(t *testing.T, src string) string {
@@ -45,7 +45,7 @@ func templateDecision(t *testing.T, args ...string) (int, string, string) {
 	return code, v.Verdict.Decision, v.Verdict.Summary
 }
 
-const reviewCGlobals = `Transform: AWS::Serverless-2016-10-31
+const templateCaseGlobals = `Transform: AWS::Serverless-2016-10-31
 Globals:
   Function:
     Runtime: python3.12
@@ -59,12 +59,12 @@ Globals:
 // aws-sam-translator 1.110 fails the transform with "'Policies' is not a
 // supported property of 'Function'": the stack never deploys, so no call is
 // "allowed". The tool applies the Globals policy and answers ALLOWED, exit 0.
-func TestReviewCGlobalsPoliciesIsNotSAM(t *testing.T) {
+func TestCaseTemplateGlobalsPoliciesIsNotSAM(t *testing.T) {
 	for name, extra := range map[string]string{
 		"Policies": "    Policies:\n      - LambdaInvokePolicy:\n          FunctionName: !Ref B\n",
 		"Role":     "    Role: !GetAtt R.Arn\n",
 	} {
-		src := reviewCGlobals + extra + `Resources:
+		src := templateCaseGlobals + extra + `Resources:
   A:
     Type: AWS::Serverless::Function
   B:
@@ -91,8 +91,8 @@ func TestReviewCGlobalsPoliciesIsNotSAM(t *testing.T) {
 // an alias only (the fix the tool itself proposes), and a LambdaInvokePolicy
 // given an ARN (which SAM turns into function:arn:...* and so matches
 // nothing: the stack is broken, yet the list exits 0).
-func TestReviewCPairsMissAliasGrantAndInvokePolicyArn(t *testing.T) {
-	src := reviewCGlobals + `Resources:
+func TestCaseTemplatePairsMissAliasGrantAndInvokePolicyArn(t *testing.T) {
+	src := templateCaseGlobals + `Resources:
   A:
     Type: AWS::Serverless::Function
     Properties:
@@ -126,13 +126,13 @@ func TestReviewCPairsMissAliasGrantAndInvokePolicyArn(t *testing.T) {
 // dependencies [Missing] in the Resources block of the template"; "Template
 // error: unresolved condition dependency NoSuchCond in Fn::If"). Bad input is
 // exit 2 with one line; the tool says "no calls ... were found", exit 0.
-func TestReviewCUndefinedReferenceIsBadInput(t *testing.T) {
+func TestCaseTemplateUndefinedReferenceIsBadInput(t *testing.T) {
 	for name, res := range map[string]string{
 		"Ref":    "!Ref Missing",
 		"GetAtt": "!GetAtt Missing.Arn",
 		"If":     `!If [NoSuchCond, "*", "x"]`,
 	} {
-		src := reviewCGlobals + `Resources:
+		src := templateCaseGlobals + `Resources:
   A:
     Type: AWS::Serverless::Function
     Properties:
@@ -154,8 +154,8 @@ func TestReviewCUndefinedReferenceIsBadInput(t *testing.T) {
 // caller from another organization than the aws:PrincipalOrgID the function's
 // policy requires is offered `aws lambda add-permission --principal ROLE`,
 // an unconditioned grant that opens the function outside the organization.
-func TestReviewCResourceFixKeepsPrincipalOrgIDCondition(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewCFile("orgid-condition-other-org.json"), "-o", "json")
+func TestCaseTemplateResourceFixKeepsPrincipalOrgIDCondition(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", templateCase("orgid-condition-other-org.json"), "-o", "json")
 	v := decode(t, r)
 	if v.Decision != "implicitDeny" {
 		t.Fatalf("decision %q, want implicitDeny", v.Decision)
@@ -175,8 +175,8 @@ func TestReviewCResourceFixKeepsPrincipalOrgIDCondition(t *testing.T) {
 // managementAccount: true, is diagnosed as an explicit Deny by an SCP "owned
 // by the organization's management account 111111111111" for a caller in
 // 111111111111: the file contradicts itself and the verdict takes the wrong side.
-func TestReviewCManagementAccountByID(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewCFile("management-account-by-id.json"), "-o", "json")
+func TestCaseTemplateManagementAccountByID(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", templateCase("management-account-by-id.json"), "-o", "json")
 	v := decode(t, r)
 	if r.code == exitDenied && v.Decision == "explicitDeny" {
 		t.Errorf("exit 1, explicitDeny by %v: the caller's account is the organization's management account, which SCPs do not affect (want allowed, or exit 2 for a contradictory file)", v.BlockedBy)
@@ -188,8 +188,8 @@ func TestReviewCManagementAccountByID(t *testing.T) {
 // but the check that the copy diagnoses the same expects it renamed, so every
 // attempt fails with "redaction would change the diagnosis" and
 // `--snapshot --redact` of such a call cannot be written.
-func TestReviewCRedactAllowedWithFullAWSAccess(t *testing.T) {
-	f, err := os.Open(reviewCFile("scp-fullaccess-allowed.json"))
+func TestCaseTemplateRedactAllowedWithFullAWSAccess(t *testing.T) {
+	f, err := os.Open(templateCase("scp-fullaccess-allowed.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -210,7 +210,7 @@ func TestReviewCRedactAllowedWithFullAWSAccess(t *testing.T) {
 // Resource: !If [IsProd, B.Arn, C.Arn] with Env unknown: either branch is
 // known, and neither names D. AWS denies A -> D after any deploy; the tool
 // answers UNKNOWN (exit 3) and its reason names no parameter to pass.
-func TestReviewCIfBothBranchesKnown(t *testing.T) {
+func TestCaseTemplateIfBothBranchesKnown(t *testing.T) {
 	src := `Transform: AWS::Serverless-2016-10-31
 Parameters:
   Env:

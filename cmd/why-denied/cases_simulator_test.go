@@ -7,18 +7,20 @@ import (
 	"testing"
 )
 
-// Review findings on diagnose: each test names the evidence file that
-// shows the defect and asserts what a user reads (exit code, JSON fields).
+// Cases where the simulator's answer, unreadable layers and request-time
+// keys meet: each test names the evidence file under
+// testdata/cases_simulator and asserts what a user reads (exit code, JSON
+// fields).
 
-func reviewFile(name string) string { return filepath.Join("testdata", "review_b", name) }
+func simulatorCase(name string) string { return filepath.Join("testdata", "cases_simulator", name) }
 
 // The simulator is asked about lambda:InvokeFunctionUrl only (awsclient
 // sends ActionNames: [request.action]); the lambda:InvokeFunction leg of a
 // URL call is evaluated locally. An identity policy the tool could not read
 // is then not "answered by the simulator" for that leg: it may deny (or
 // allow) lambda:InvokeFunction. The verdict must not be a definite ALLOWED.
-func TestReviewURLLegUnreadableIdentityNotAllowed(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("url-unreadable-allowed.json"), "-o", "json")
+func TestCaseSimulatorURLLegUnreadableIdentityNotAllowed(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("url-unreadable-allowed.json"), "-o", "json")
 	v := decode(t, r)
 	if r.code == 0 || v.Decision == "allowed" {
 		t.Errorf("exit %d, decision %q: the unreadable managed policy may deny lambda:InvokeFunction, which the simulator was never asked about; want unknown (exit 3)\n%s", r.code, v.Decision, r.stdout)
@@ -33,8 +35,8 @@ func TestReviewURLLegUnreadableIdentityNotAllowed(t *testing.T) {
 // Same, the other way: the readable policy grants only InvokeFunctionUrl,
 // the unreadable one may grant InvokeFunction. A definite DENIED with a
 // verified identity fix is not what the evidence supports.
-func TestReviewURLLegUnreadableIdentityNotDenied(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("url-unreadable-denied.json"), "-o", "json")
+func TestCaseSimulatorURLLegUnreadableIdentityNotDenied(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("url-unreadable-denied.json"), "-o", "json")
 	v := decode(t, r)
 	if v.Decision != "unknown" || r.code != 3 {
 		t.Errorf("exit %d, decision %q: the unreadable managed policy may allow lambda:InvokeFunction; want unknown (exit 3)", r.code, v.Decision)
@@ -45,8 +47,8 @@ func TestReviewURLLegUnreadableIdentityNotDenied(t *testing.T) {
 // read (MatchedStatements names it). The blocking finding must not present
 // a non-matching Allow statement as "an explicit Deny", and no fix may be
 // shown as verified: an Allow never beats the Deny the simulator saw.
-func TestReviewSimulatorDenyFromUnreadablePolicy(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("sim-deny-unreadable.json"), "-o", "json")
+func TestCaseSimulatorSimulatorDenyFromUnreadablePolicy(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("sim-deny-unreadable.json"), "-o", "json")
 	v := decode(t, r)
 	if v.Decision != "explicitDeny" {
 		t.Fatalf("decision %q, want explicitDeny (the simulator's word)", v.Decision)
@@ -70,7 +72,7 @@ func TestReviewSimulatorDenyFromUnreadablePolicy(t *testing.T) {
 // explain with a message about another function: the message's SCP deny is
 // about OtherFunction, and the verdict itself says it is about the evidence
 // file's call; it must not take the message's word for that call.
-func TestReviewMessageAuthorityOnlyForItsCall(t *testing.T) {
+func TestCaseSimulatorMessageAuthorityOnlyForItsCall(t *testing.T) {
 	msg := "User: arn:aws:sts::111111111111:assumed-role/RequestRole/RequestFunction is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:111111111111:function:OtherFunction with an explicit deny in a service control policy"
 	r := runOffline(t, "explain", "--from-snapshot", filepath.Join("..", "..", "fixtures", "sam-unqualified-invoke.json"), "-o", "json", msg)
 	v := decode(t, r)
@@ -84,8 +86,8 @@ func TestReviewMessageAuthorityOnlyForItsCall(t *testing.T) {
 // decision is explicitDeny; the identity row and the blocking finding must
 // say so (issue 8, item 3: "the findings must agree"), not only "no
 // identity-based policy allows lambda:InvokeFunctionUrl".
-func TestReviewURLExplicitDenyFindingAgrees(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("url-invoke-deny.json"), "-o", "json")
+func TestCaseSimulatorURLExplicitDenyFindingAgrees(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("url-invoke-deny.json"), "-o", "json")
 	v := decode(t, r)
 	if v.Decision != "explicitDeny" {
 		t.Fatalf("decision %q, want explicitDeny", v.Decision)
@@ -108,8 +110,8 @@ func TestReviewURLExplicitDenyFindingAgrees(t *testing.T) {
 // managed policy the tool could not read); only the function's resource
 // policy blocks. The add-permission fix is exactly what is needed, but
 // verification drops the simulator and rejects it.
-func TestReviewCrossAccountResourceFixWithSimulatorIdentity(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("cross-sim-allows-identity.json"), "-o", "json")
+func TestCaseSimulatorCrossAccountResourceFixWithSimulatorIdentity(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("cross-sim-allows-identity.json"), "-o", "json")
 	v := decode(t, r)
 	if strings.Join(v.BlockedBy, ",") != "resource" {
 		t.Fatalf("blockedBy %v, want [resource]", v.BlockedBy)
@@ -126,8 +128,8 @@ func TestReviewCrossAccountResourceFixWithSimulatorIdentity(t *testing.T) {
 // The outcome turns on aws:SourceIp and, inside 10.0.0.0/8, on SCPs the tool
 // could not read. unknownLayers must name scp: passing --context
 // aws:SourceIp alone does not settle it.
-func TestReviewKeysAndUnreadableLayer(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("scp-unreadable-sourceip.json"), "-o", "json")
+func TestCaseSimulatorKeysAndUnreadableLayer(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("scp-unreadable-sourceip.json"), "-o", "json")
 	var v struct {
 		Decision      string   `json:"decision"`
 		UnknownLayers []string `json:"unknownLayers"`
@@ -148,8 +150,8 @@ func TestReviewKeysAndUnreadableLayer(t *testing.T) {
 // The verdict calls it a definite explicitDeny (judged with the key absent,
 // not a possible request) and offers only an exemption from the guardrail
 // plus a grant; from the office a grant alone is the whole fix.
-func TestReviewAlwaysSentKeyDecidesDenyKindAndFix(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewFile("deny-unless-office-no-allow.json"), "-o", "json")
+func TestCaseSimulatorAlwaysSentKeyDecidesDenyKindAndFix(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", simulatorCase("deny-unless-office-no-allow.json"), "-o", "json")
 	v := decode(t, r)
 	grantOnly := false
 	for _, f := range v.Findings {

@@ -1,7 +1,8 @@
 package main
 
-// Review findings, each a failing test: evidence files written by hand
-// (README, "Evidence file") under testdata/review_d, run offline as
+// Cases of explain and of the simulator's answer over the file: evidence
+// files written by hand (README, "Evidence file") under
+// testdata/cases_explain, run offline as
 // `why-denied --from-snapshot FILE` or `why-denied explain --from-snapshot
 // FILE MESSAGE`. Each asserts what a user reads: exit code, JSON fields.
 
@@ -12,7 +13,7 @@ import (
 	"testing"
 )
 
-func reviewD(name string) string { return filepath.Join("testdata", "review_d", name) }
+func explainCase(name string) string { return filepath.Join("testdata", "cases_explain", name) }
 
 // The simulator answered implicitDeny for a role session whose only
 // identity policy, as recorded in the file, allows lambda:InvokeFunction on
@@ -23,8 +24,8 @@ func reviewD(name string) string { return filepath.Join("testdata", "review_d", 
 // evidence it changes nothing AWS answered, so "verified" (README: "every
 // fix shown was applied to the evidence and the call re-evaluated as
 // allowed") is not true of it.
-func TestReviewDSimulatorDenyOverFileAllowRowAndFix(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewD("dis-allow-simdeny.json"), "-o", "json")
+func TestCaseExplainSimulatorDenyOverFileAllowRowAndFix(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", explainCase("dis-allow-simdeny.json"), "-o", "json")
 	v := decode(t, r)
 	if r.code != 1 || v.Decision != "implicitDeny" {
 		t.Fatalf("exit %d decision %q, want 1 implicitDeny (the simulator's answer)\n%s", r.code, v.Decision, r.stdout)
@@ -57,8 +58,8 @@ func TestReviewDSimulatorDenyOverFileAllowRowAndFix(t *testing.T) {
 // allowed." A verdict of implicitDeny "by the identity-based policy" with
 // the resource row "allows" contradicts that, and so does the info finding
 // that an identity Allow is enough next to a resource row that allows.
-func TestReviewDUserResourceGrantRowAgreesWithDeny(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewD("user-rp-simdeny.json"), "-o", "json")
+func TestCaseExplainUserResourceGrantRowAgreesWithDeny(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", explainCase("user-rp-simdeny.json"), "-o", "json")
 	v := decode(t, r)
 	res, src := v.layer(t, "resource")
 	if v.Decision == "implicitDeny" && res == "allows" {
@@ -77,8 +78,8 @@ func TestReviewDUserResourceGrantRowAgreesWithDeny(t *testing.T) {
 // that policy whole and it has no Deny. The blocking finding says "the tool
 // could not read the statement itself", which is false: it read the policy
 // and it holds none (the evidence is stale or disagrees with AWS).
-func TestReviewDSimulatorDenyInReadPolicyWording(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewD("dis-allow-simexplicit.json"), "-o", "json")
+func TestCaseExplainSimulatorDenyInReadPolicyWording(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", explainCase("dis-allow-simexplicit.json"), "-o", "json")
 	v := decode(t, r)
 	if r.code != 1 || v.Decision != "explicitDeny" {
 		t.Fatalf("exit %d decision %q, want 1 explicitDeny", r.code, v.Decision)
@@ -96,12 +97,12 @@ func TestReviewDSimulatorDenyInReadPolicyWording(t *testing.T) {
 // and the call is diagnosed now: a grant valid until DateLessThan
 // 2026-12-01T00:00:00Z is reported expired ("the request has <now>"). At
 // the record's time the evidence allows the call.
-func TestReviewDExplainCloudTrailFromSnapshotUsesEventTime(t *testing.T) {
-	rec, err := os.ReadFile(reviewD("cloudtrail-before-expiry.json"))
+func TestCaseExplainExplainCloudTrailFromSnapshotUsesEventTime(t *testing.T) {
+	rec, err := os.ReadFile(explainCase("cloudtrail-before-expiry.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runOffline(t, "explain", "--from-snapshot", reviewD("date.json"), "-o", "json", string(rec))
+	r := runOffline(t, "explain", "--from-snapshot", explainCase("date.json"), "-o", "json", string(rec))
 	v := decode(t, r)
 	if v.Decision != "allowed" || r.code != 0 {
 		t.Errorf("exit %d decision %q, want 0 allowed at the record's eventTime 2026-11-30T23:59:59Z; summary %q; findings %v", r.code, v.Decision, v.Summary, v.findingKinds())
@@ -112,12 +113,12 @@ func TestReviewDExplainCloudTrailFromSnapshotUsesEventTime(t *testing.T) {
 // sourceIPAddress (203.0.113.7) is dropped with --from-snapshot, and the
 // verdict is unknown, telling the user to "pass it with --context", a flag
 // explain rejects (exit 2, "unknown flag: --context").
-func TestReviewDExplainCloudTrailFromSnapshotUsesSourceIP(t *testing.T) {
-	rec, err := os.ReadFile(reviewD("cloudtrail-before-expiry.json"))
+func TestCaseExplainExplainCloudTrailFromSnapshotUsesSourceIP(t *testing.T) {
+	rec, err := os.ReadFile(explainCase("cloudtrail-before-expiry.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := runOffline(t, "explain", "--from-snapshot", reviewD("sourceip.json"), "-o", "json", string(rec))
+	r := runOffline(t, "explain", "--from-snapshot", explainCase("sourceip.json"), "-o", "json", string(rec))
 	v := decode(t, r)
 	if v.Decision != "allowed" || r.code != 0 {
 		t.Errorf("exit %d decision %q, want 0 allowed with the record's sourceIPAddress 203.0.113.7; summary %q", r.code, v.Decision, v.Summary)
@@ -135,8 +136,8 @@ func TestReviewDExplainCloudTrailFromSnapshotUsesSourceIP(t *testing.T) {
 // tag, but a session tag team=payments would make the Deny not apply; the
 // evidence cannot rule that out, so a definite explicitDeny is not what it
 // supports.
-func TestReviewDPrincipalTagDenyWithUnknownSessionTags(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewD("tag-absent-session-unk.json"), "-o", "json")
+func TestCaseExplainPrincipalTagDenyWithUnknownSessionTags(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", explainCase("tag-absent-session-unk.json"), "-o", "json")
 	v := decode(t, r)
 	if v.Decision == "explicitDeny" {
 		t.Errorf("definite explicitDeny on aws:PrincipalTag/team absent, for a session whose session tags are unknown; summary %q", v.Summary)
@@ -147,8 +148,8 @@ func TestReviewDPrincipalTagDenyWithUnknownSessionTags(t *testing.T) {
 // 2026-12-01T00:00:00Z: the reason reads "wants 2026-12-01T00:00:00Z, the
 // request has 2026-12-01T00:00:00Z", which reads as a match; it must say
 // the time must be before that moment.
-func TestReviewDDateLessThanReasonWording(t *testing.T) {
-	r := runOffline(t, "--from-snapshot", reviewD("date.json"), "--at", "2026-12-01T00:00:00Z", "-o", "json")
+func TestCaseExplainDateLessThanReasonWording(t *testing.T) {
+	r := runOffline(t, "--from-snapshot", explainCase("date.json"), "--at", "2026-12-01T00:00:00Z", "-o", "json")
 	v := decode(t, r)
 	if r.code != 1 || v.Decision != "implicitDeny" {
 		t.Fatalf("exit %d decision %q, want 1 implicitDeny", r.code, v.Decision)
@@ -164,9 +165,9 @@ func TestReviewDDateLessThanReasonWording(t *testing.T) {
 // about role Other and function G, against evidence about R/sess and F:
 // redaction hides the account only, yet no warning is printed (the same
 // message with the account in it warns about G).
-func TestReviewDRedactedMessageAboutAnotherCallWarns(t *testing.T) {
+func TestCaseExplainRedactedMessageAboutAnotherCallWarns(t *testing.T) {
 	msg := "User: arn:aws:sts::***:assumed-role/Other/x is not authorized to perform: lambda:InvokeFunction on resource: arn:aws:lambda:us-east-1:***:function:G because no identity-based policy allows the lambda:InvokeFunction action"
-	r := runOffline(t, "explain", "--from-snapshot", reviewD("identity-qualified-only.json"), "-o", "json", msg)
+	r := runOffline(t, "explain", "--from-snapshot", explainCase("identity-qualified-only.json"), "-o", "json", msg)
 	if !strings.Contains(r.stderr, "warning:") || !strings.Contains(r.stderr, "function:G") {
 		t.Errorf("no warning that the redacted message is about function G and role Other, the evidence about F and R; stderr %q", r.stderr)
 	}
