@@ -1,6 +1,10 @@
 package policy
 
-import "fmt"
+import (
+	"fmt"
+	"maps"
+	"slices"
+)
 
 // LimitError says an input exceeds a limit AWS itself sets (or, for JSON
 // nesting, what an AWS document can hold): no real account produces it, and
@@ -72,7 +76,7 @@ func CheckLimits(in *Input) error {
 	if len(req.Context) > MaxContextKeys {
 		return &LimitError{Limit: "condition keys in the request", Max: MaxContextKeys, Got: len(req.Context)}
 	}
-	for _, k := range sortedKeys(req.Context) {
+	for _, k := range slices.Sorted(maps.Keys(req.Context)) {
 		vals := req.Context[k]
 		if len(vals) > MaxContextValues {
 			return &LimitError{Limit: "values of one condition key", Max: MaxContextValues, Got: len(vals), Where: "context key " + fmt.Sprintf("%q", k)}

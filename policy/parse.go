@@ -5,7 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/arn"
@@ -264,14 +265,14 @@ func parseConditions(raw json.RawMessage) ([]Condition, error) {
 	if !isObject(raw) || json.Unmarshal(raw, &block) != nil {
 		return nil, fmt.Errorf("expected an object of operators")
 	}
-	ops := sortedKeys(block)
+	ops := slices.Sorted(maps.Keys(block))
 	var out []Condition
 	for _, op := range ops {
 		var keys map[string]json.RawMessage
 		if !isObject(block[op]) || json.Unmarshal(block[op], &keys) != nil {
 			return nil, &ParseError{Element: "Condition." + op, Msg: "expected an object of condition keys"}
 		}
-		for _, key := range sortedKeys(keys) {
+		for _, key := range slices.Sorted(maps.Keys(keys)) {
 			vals, err := conditionValues(keys[key])
 			if err != nil {
 				return nil, &ParseError{Element: "Condition." + op + "." + key, Msg: err.Error()}
@@ -339,15 +340,6 @@ func stringOrList(raw json.RawMessage) ([]string, error) {
 func isObject(raw json.RawMessage) bool {
 	t := bytes.TrimLeft(raw, " \t\r\n")
 	return len(t) > 0 && t[0] == '{'
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 func asParseError(err error, target **ParseError) bool {

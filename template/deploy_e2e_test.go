@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -145,7 +147,7 @@ func deploy(t *testing.T, b *awstest.Builder, st *Stack) {
 		if a, ok := created[arn]; ok {
 			return a
 		}
-		for _, id := range sortedKeys(st.T.Resources) {
+		for _, id := range slices.Sorted(maps.Keys(st.T.Resources)) {
 			res := st.T.Resources[id]
 			if res.Type == "AWS::IAM::ManagedPolicy" && st.r.getAtt(id, "Arn") == arn {
 				created[arn] = b.ManagedPolicy(nameOfARN(arn), versioned(st.r.resolve(res.Props["PolicyDocument"])))
@@ -154,7 +156,7 @@ func deploy(t *testing.T, b *awstest.Builder, st *Stack) {
 		}
 		return ""
 	}
-	for _, id := range sortedKeys(st.Roles) {
+	for _, id := range slices.Sorted(maps.Keys(st.Roles)) {
 		role := st.Roles[id]
 		res := st.T.Resources[id]
 		path, _ := st.r.resolve(res.Props["Path"]).(string)
@@ -178,7 +180,7 @@ func deploy(t *testing.T, b *awstest.Builder, st *Stack) {
 			}
 		}
 	}
-	for _, id := range sortedKeys(st.T.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(st.T.Resources)) {
 		res := st.T.Resources[id]
 		if res.Type != "AWS::IAM::Policy" && res.Type != "AWS::IAM::ManagedPolicy" {
 			continue
@@ -198,7 +200,7 @@ func deploy(t *testing.T, b *awstest.Builder, st *Stack) {
 			b.Alias(fn.Name, a, b.PublishVersion(fn.Name))
 		}
 	}
-	for _, id := range sortedKeys(st.T.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(st.T.Resources)) {
 		res := st.T.Resources[id]
 		p, _ := st.r.resolve(res.Props).(map[string]any)
 		switch res.Type {

@@ -2,6 +2,8 @@ package template
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/evidence"
@@ -39,7 +41,7 @@ func (st *Stack) Evidence(p Pair, action string, ctx evidence.ContextValues) (*e
 		return st.outsideEvidence(p, action, ctx)
 	}
 	if target == nil {
-		return nil, &InputError{Msg: fmt.Sprintf("TARGET %q is not a function of the template (functions: %s)", p.Target, strings.Join(sortedKeys(st.Functions), ", "))}
+		return nil, &InputError{Msg: fmt.Sprintf("TARGET %q is not a function of the template (functions: %s)", p.Target, strings.Join(slices.Sorted(maps.Keys(st.Functions)), ", "))}
 	}
 	resource := target.ARN
 	if p.Qualifier != "" {
@@ -136,7 +138,7 @@ func (st *Stack) setCaller(ev *evidence.Evidence, p Pair) error {
 		ev.Request.Caller = p.Caller
 		ev.Caller.IdentityPolicies, ev.Caller.SessionPolicies = []evidence.NamedPolicy{}, []evidence.NamedPolicy{}
 	default:
-		return &InputError{Msg: fmt.Sprintf("CALLER %q is not a function or role of the template, a service principal or anonymous (functions: %s)", p.Caller, strings.Join(sortedKeys(st.Functions), ", "))}
+		return &InputError{Msg: fmt.Sprintf("CALLER %q is not a function or role of the template, a service principal or anonymous (functions: %s)", p.Caller, strings.Join(slices.Sorted(maps.Keys(st.Functions)), ", "))}
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package template
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -208,7 +209,7 @@ func (st *Stack) templateFix(c evidence.Change, p Pair, caller, target *Function
 		fnExpr := "!GetAtt " + target.ID + ".Arn"
 		if p.Qualifier != "" {
 			fnExpr = fmt.Sprintf("!Sub \"${%s.Arn}:%s\"", target.ID, p.Qualifier)
-			for _, id := range sortedKeys(st.T.Resources) {
+			for _, id := range slices.Sorted(maps.Keys(st.T.Resources)) {
 				if r := st.T.Resources[id]; r.Type == "AWS::Lambda::Alias" && r.Props["Name"] == p.Qualifier && refID(r.Props["FunctionName"]) == target.ID {
 					fnExpr = "!Ref " + id
 				}
@@ -250,7 +251,7 @@ func (st *Stack) templateFix(c evidence.Change, p Pair, caller, target *Function
 
 // principalExpr writes a caller's role ARN as the template would.
 func (st *Stack) principalExpr(s string) string {
-	for _, id := range sortedKeys(st.Roles) {
+	for _, id := range slices.Sorted(maps.Keys(st.Roles)) {
 		if st.Roles[id].ARN == s {
 			return "!GetAtt " + id + ".Arn"
 		}

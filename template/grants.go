@@ -2,6 +2,8 @@ package template
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/evidence"
@@ -73,7 +75,7 @@ func (st *Stack) addGrant(res *Resource) {
 			// The function it is for is not known: it may be any of them.
 			extra = append(extra, u...)
 			targets = nil
-			for _, id := range sortedKeys(st.Functions) {
+			for _, id := range slices.Sorted(maps.Keys(st.Functions)) {
 				targets = append(targets, st.Functions[id])
 			}
 		} else {

@@ -3,6 +3,8 @@ package template
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/why-denied/why-denied/evidence"
@@ -58,19 +60,19 @@ type Role struct {
 // Resolve resolves the template for one deployment.
 func (t *Template) Resolve(s Settings) (*Stack, error) {
 	st := &Stack{T: t, Settings: s, r: t.resolver(s), Functions: map[string]*Function{}, Roles: map[string]*Role{}, outside: map[string]bool{}}
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		res := t.Resources[id]
 		if res.Type == "AWS::Lambda::Function" && st.r.exists(res) != condFalse {
 			st.addFunction(res)
 		}
 	}
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		res := t.Resources[id]
 		if res.Type == "AWS::IAM::Role" && st.r.exists(res) != condFalse {
 			st.addRole(res)
 		}
 	}
-	for _, id := range sortedKeys(t.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(t.Resources)) {
 		res := t.Resources[id]
 		if st.r.exists(res) == condFalse {
 			continue
@@ -153,7 +155,7 @@ func (st *Stack) functionOf(v any) (*Function, string) {
 	if n, q, ok := strings.Cut(name, ":"); ok {
 		name, qual = n, q
 	}
-	for _, id := range sortedKeys(st.Functions) {
+	for _, id := range slices.Sorted(maps.Keys(st.Functions)) {
 		if fn := st.Functions[id]; fn.Name == name {
 			return fn, qual
 		}
@@ -204,7 +206,7 @@ func (st *Stack) attachManaged(role *Role, v any, layer policy.Layer) {
 			What: fmt.Sprintf("a managed policy of role %s given as %s", role.ID, u), Action: "the value, to resolve it"})
 		return
 	}
-	for _, id := range sortedKeys(st.T.Resources) {
+	for _, id := range slices.Sorted(maps.Keys(st.T.Resources)) {
 		res := st.T.Resources[id]
 		if res.Type == "AWS::IAM::ManagedPolicy" && st.r.getAtt(id, "Arn") == arn {
 			put(st.policy(nameOfARN(arn), arn, st.r.resolve(res.Props["PolicyDocument"]), id))
@@ -248,7 +250,7 @@ func (st *Stack) attachPolicy(res *Resource) {
 	roles, _ := st.r.resolve(res.Props["Roles"]).([]any)
 	for _, rv := range roles {
 		name, _ := rv.(string)
-		for _, id := range sortedKeys(st.Roles) {
+		for _, id := range slices.Sorted(maps.Keys(st.Roles)) {
 			role := st.Roles[id]
 			if role.Name != name {
 				continue
@@ -292,7 +294,7 @@ func (st *Stack) policy(name, arn string, doc any, resID string) evidence.NamedP
 }
 
 func sortedFunctions(st *Stack) []*Function {
-	ids := sortedKeys(st.Functions)
+	ids := slices.Sorted(maps.Keys(st.Functions))
 	out := make([]*Function, 0, len(ids))
 	for _, id := range ids {
 		out = append(out, st.Functions[id])

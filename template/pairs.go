@@ -3,6 +3,7 @@ package template
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -44,7 +45,7 @@ func (st *Stack) Pairs() []Pair {
 				}
 			}
 		}
-		for _, k := range sortedKeys(caller.Env) {
+		for _, k := range slices.Sorted(maps.Keys(caller.Env)) {
 			v, ok := st.r.resolve(caller.Env[k]).(string)
 			if !ok {
 				continue
@@ -64,7 +65,7 @@ func (st *Stack) Pairs() []Pair {
 	for _, fn := range fns {
 		used[fn.RoleID] = true
 	}
-	for _, id := range sortedKeys(st.Roles) {
+	for _, id := range slices.Sorted(maps.Keys(st.Roles)) {
 		if used[id] {
 			continue
 		}
@@ -78,7 +79,7 @@ func (st *Stack) Pairs() []Pair {
 	}
 	// A function URL with auth type NONE is called by anyone.
 	for _, fn := range fns {
-		for _, q := range sortedKeys(fn.URLAuth) {
+		for _, q := range slices.Sorted(maps.Keys(fn.URLAuth)) {
 			if fn.URLAuth[q] != "NONE" {
 				continue
 			}

@@ -2,6 +2,8 @@ package template
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -69,7 +71,7 @@ func (t *Template) checkReferences() error {
 		}
 	}
 	for _, group := range []map[string]*Resource{t.SAM, t.Resources} {
-		for _, id := range sortedKeys(group) {
+		for _, id := range slices.Sorted(maps.Keys(group)) {
 			r := group[id]
 			if r.Condition != "" {
 				if _, ok := t.Conditions[r.Condition]; !ok {

@@ -402,7 +402,7 @@ func hasUnresolved(v any) []Unresolved {
 func (t *Template) Deployments(s Settings) []map[string]string {
 	const maxDeployments = 16
 	out := []map[string]string{{}}
-	for _, name := range sortedKeys(t.Parameters) {
+	for _, name := range slices.Sorted(maps.Keys(t.Parameters)) {
 		p := t.Parameters[name]
 		if _, given := s.Params[name]; given {
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -105,7 +106,7 @@ func (t *Template) expand() error {
 			return &InputError{Msg: fmt.Sprintf("Globals.Function.%s: SAM does not take %s from Globals (the transform refuses the template); set it on each function", k, k)}
 		}
 	}
-	for _, id := range sortedKeys(t.SAM) {
+	for _, id := range slices.Sorted(maps.Keys(t.SAM)) {
 		r := t.SAM[id]
 		switch r.Type {
 		case "AWS::Serverless::Function":
@@ -172,7 +173,7 @@ func (t *Template) expandFunction(r *Resource, p map[string]any) error {
 		}
 	}
 	if events, ok := p["Events"].(map[string]any); ok {
-		for _, ev := range sortedKeys(events) {
+		for _, ev := range slices.Sorted(maps.Keys(events)) {
 			em, _ := events[ev].(map[string]any)
 			t.expandEvent(id, ev, em, invoked, gen, events)
 		}
@@ -188,7 +189,7 @@ func (t *Template) expandFunction(r *Resource, p map[string]any) error {
 				"Action": "lambda:InvokeFunction", "FunctionName": invoked, "Principal": "*", "InvokedViaFunctionUrl": true}})
 		}
 	}
-	for _, cid := range sortedKeys(r.Connectors) {
+	for _, cid := range slices.Sorted(maps.Keys(r.Connectors)) {
 		cm, _ := r.Connectors[cid].(map[string]any)
 		props, _ := cm["Properties"].(map[string]any)
 		props = maps.Clone(props)
@@ -294,7 +295,7 @@ func (t *Template) executionRole(id string, p map[string]any) map[string]any {
 		}
 	}
 	if events, ok := p["Events"].(map[string]any); ok {
-		for _, ev := range sortedKeys(events) {
+		for _, ev := range slices.Sorted(maps.Keys(events)) {
 			em, _ := events[ev].(map[string]any)
 			if name, ok := pullEventPolicies[fmt.Sprint(em["Type"])]; ok {
 				addManaged(awsManagedARN(name))

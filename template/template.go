@@ -9,8 +9,8 @@ package template
 
 import (
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -93,7 +93,7 @@ func Parse(src []byte) (*Template, error) {
 			t.note(NoteUnmodelled, "", "Transform", "the template's Transform %s is not applied: what it adds or changes is not part of the diagnosis", tr)
 		}
 	}
-	for _, id := range sortedKeys(res) {
+	for _, id := range slices.Sorted(maps.Keys(res)) {
 		if strings.HasPrefix(id, "Fn::ForEach::") {
 			t.note(NoteUnmodelled, "", "Resources/"+id, "%s (AWS::LanguageExtensions) is not expanded: the resources it makes are not part of the diagnosis", id)
 			continue
@@ -167,15 +167,6 @@ func isSAM(tr any) bool {
 // Line is the line of a path in the template ("Resources/Fn/Properties"),
 // or 0.
 func (t *Template) Line(path string) int { return t.doc.pos["/"+path].Line }
-
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 func (t *Template) add(r *Resource) {
 	if r.Props == nil {
