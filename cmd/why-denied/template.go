@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"slices"
@@ -258,13 +257,6 @@ func (o *templateOptions) readOutside(ctx context.Context, st *template.Stack) (
 	return out, nil
 }
 
-// templateResult is one call's verdict with the template's own findings.
-type templateResult struct {
-	Pair     template.Pair      `json:"pair"`
-	Verdict  *diagnose.Verdict  `json:"verdict"`
-	Template []template.Finding `json:"templateFindings"`
-}
-
 func templateRun(ctx context.Context, o *templateOptions) error {
 	src, err := os.ReadFile(o.File)
 	if err != nil {
@@ -338,7 +330,7 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 			return nil
 		}
 	}
-	var results []templateResult
+	var results []report.TemplateCall
 	for _, p := range pairs {
 		action := o.Action
 		if p.Action != "" && !o.actionSet {
@@ -367,7 +359,7 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 			}
 		}
 		denied := v.Decision == policy.ImplicitDeny || v.Decision == policy.ExplicitDeny
-		r := templateResult{Pair: p, Verdict: v, Template: st.Findings(p, ev, denied, fixes)}
+		r := report.TemplateCall{Pair: p, Verdict: v, Template: st.Findings(p, ev, denied, fixes)}
 		if v.Decision == diagnose.DecisionUnknown {
 			r = o.everyDeployment(t, s, p, action, r)
 		}
@@ -385,76 +377,35 @@ func templateRun(ctx context.Context, o *templateOptions) error {
 	return worst(results)
 }
 
-func renderOne(o *templateOptions, r templateResult) error {
+func renderOne(o *templateOptions, r report.TemplateCall) error {
 	if o.format == report.FormatJSON {
-		return writeJSON(o.IO.Out, r)
+		return writing(report.JSON(o.IO.Out, r))
 	}
 	if err := report.Render(o.IO.Out, o.format, r.Verdict, o.Display.view(o.IO.Out).Table); err != nil {
-		return fmt.Errorf("writing output: %w", err)
+		return writing(err)
 	}
-	return writeTemplateFindings(o.IO.Out, r.Template)
+	return writing(report.TemplateFindings(o.IO.Out, r.Template))
 }
 
-func writeTemplateFindings(w io.Writer, fs []template.Finding) error {
-	if len(fs) == 0 {
-		return nil
-	}
-	fmt.Fprintln(w, "\nIn the template:")
-	for _, f := range fs {
-		where := report.Escape(f.Resource)
-		if where == "" {
-			where = "template"
-		}
-		if f.Line > 0 {
-			where += fmt.Sprintf(" (line %d)", f.Line)
-		}
-		fmt.Fprintf(w, "  - %s: %s\n", where, report.Escape(f.Message))
-		if f.Snippet != "" {
-			for _, l := range strings.Split(f.Snippet, "\n") {
-				fmt.Fprintln(w, "      "+report.Escape(l))
-			}
-		}
-	}
-	return nil
-}
-
-func renderPairs(o *templateOptions, rs []templateResult) error {
+func renderPairs(o *templateOptions, rs []report.TemplateCall) error {
 	if o.format == report.FormatJSON {
-		return writeJSON(o.IO.Out, struct {
-			Calls []templateResult `json:"calls"`
-		}{rs})
+		return writing(report.JSON(o.IO.Out, struct {
+			Calls []report.TemplateCall `json:"calls"`
+		}{rs}))
 	}
-	for _, r := range rs {
-		target := r.Pair.Target
-		if r.Pair.Qualifier != "" {
-			target += ":" + r.Pair.Qualifier
-		}
-		caller := r.Pair.Caller
-		if r.Pair.Via != "" {
-			caller += " via " + r.Pair.Via
-		}
-		fmt.Fprintf(o.IO.Out, "%s -> %s  %s  %s\n", report.Escape(caller), report.Escape(target), r.Verdict.Decision, report.Escape(r.Verdict.Summary))
-		for _, f := range r.Template {
-			if f.Kind != template.KindTemplateFix {
-				fmt.Fprintf(o.IO.Out, "    template: %s\n", report.Escape(f.Message))
-			}
-		}
-	}
-	return nil
+	return writing(report.TemplateCalls(o.IO.Out, rs))
 }
 
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
+// writing says a failed write is the output's.
+func writing(err error) error {
+	if err != nil {
 		return fmt.Errorf("writing output: %w", err)
 	}
 	return nil
 }
 
 // worst is the exit of the worst verdict: incomplete, then denied.
-func worst(rs []templateResult) error {
+func worst(rs []report.TemplateCall) error {
 	var out error
 	for _, r := range rs {
 		err := decisionError(r.Verdict)
@@ -474,7 +425,7 @@ func worst(rs []templateResult) error {
 // deployment, diagnosed on its own. When all give one decision, that is
 // the verdict (shown for the first), said as such; otherwise the verdict
 // stays unknown and says which value gives what.
-func (o *templateOptions) everyDeployment(t *template.Template, s template.Settings, p template.Pair, action string, r templateResult) templateResult {
+func (o *templateOptions) everyDeployment(t *template.Template, s template.Settings, p template.Pair, action string, r report.TemplateCall) report.TemplateCall {
 	deployments := t.Deployments(s)
 	if len(deployments) == 0 {
 		return r
